@@ -1,0 +1,336 @@
+"""The check table: one row per value-level check kind, with every form it takes.
+
+Each `CheckKind` holds, for one violation code: when it applies to a column, its message, its
+per-value test (used online and for `fill_null`), and its vectorised test over a pyarrow array
+(used by the batch engine). Both tests see *typed, normalised* values (after `dtypes` converted
+them and `normalize` filled and mapped them) and both say True for "passes"; nulls always pass
+here, the null policy is `dtypes`' business.
+
+Codes produced while reading values into their type (wrong_type, integer_overflow,
+invalid_unicode, naive_datetime, wrong_timezone, null_not_allowed) live in `dtypes`; codes that
+span rows (not_unique, duplicate_key, row_count) are batch-only and live at the end of this module.
+`tests/test_checks.py` proves every row has every form and that the two forms agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from skewless.errors import Code
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from skewless.contract import Column
+
+Scalar = Callable[[Any], bool]
+Vector = Callable[["pa.Array"], "np.ndarray"]
+
+# C0 controls except tab, newline and carriage return, plus DEL.
+CONTROL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL = re.compile(CONTROL_CLASS)
+ASTRAL_CLASS = r"[\x{10000}-\x{10FFFF}]"  # RE2 syntax: code points that need 4 UTF-8 bytes
+_ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
+
+
+@lru_cache(maxsize=256)
+def compile_pattern(pattern: str) -> Any:
+    """Compile a contract pattern with RE2 as a full match; raise ValueError if RE2 cannot."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(full_match(pattern), options)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise ValueError(str(detail)) from None
+
+
+def full_match(pattern: str) -> str:
+    r"""Anchor a pattern to the whole value (`\z`: never before a trailing newline)."""
+    return rf"\A(?:{pattern})\z"
+
+
+def _mask(result: Any) -> np.ndarray:
+    """A pyarrow boolean result as a numpy pass-mask, nulls passing."""
+    import pyarrow.compute as pc
+
+    mask: np.ndarray = pc.fill_null(result, True).to_numpy(zero_copy_only=False)
+    return mask
+
+
+@dataclass(frozen=True, slots=True)
+class CheckKind:
+    code: Code
+    applies: Callable[[Column], bool]
+    message: Callable[[Column], str]
+    scalar: Callable[[Column], Scalar]
+    vector: Callable[[Column], Vector]
+
+
+# --- out_of_range -----------------------------------------------------------------------------
+
+
+def _range_message(col: Column) -> str:
+    if col.min is not None and col.max is not None:
+        return f"must be between {col.min} and {col.max}"
+    if col.min is not None:
+        return f"must be at least {col.min}"
+    return f"must be at most {col.max}"
+
+
+def _range_scalar(col: Column) -> Scalar:
+    lo, hi, skip_inf = col.min, col.max, not col.allow_inf
+
+    def test(v: Any) -> bool:
+        if isinstance(v, float) and (v != v or (skip_inf and math.isinf(v))):
+            return True  # NaN and a forbidden inf have their own codes
+        return not ((lo is not None and v < lo) or (hi is not None and v > hi))
+
+    return test
+
+
+def _range_vector(col: Column) -> Vector:
+    lo, hi, skip_inf = col.min, col.max, not col.allow_inf
+
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ok = None
+        if lo is not None:
+            ok = pc.greater_equal(arr, pa.scalar(lo, arr.type))
+        if hi is not None:
+            upper = pc.less_equal(arr, pa.scalar(hi, arr.type))
+            ok = upper if ok is None else pc.and_(ok, upper)
+        assert ok is not None
+        if pa.types.is_floating(arr.type):
+            exempt = pc.is_nan(arr)
+            if skip_inf:
+                exempt = pc.or_(exempt, pc.is_inf(arr))
+            ok = pc.or_(ok, exempt)
+        return _mask(ok)
+
+    return test
+
+
+# --- floats -----------------------------------------------------------------------------------
+
+
+def _nan_vector(col: Column) -> Vector:
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        return _mask(pc.invert(pc.is_nan(arr)))
+
+    return test
+
+
+def _inf_vector(col: Column) -> Vector:
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        return _mask(pc.invert(pc.is_inf(arr)))
+
+    return test
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+def _vocabulary_message(col: Column) -> str:
+    shown = ", ".join(col.values[:8]) + (", ..." if len(col.values) > 8 else "")
+    return f"is not one of the {len(col.values)} known values ({shown})"
+
+
+def _vocabulary_scalar(col: Column) -> Scalar:
+    known = frozenset(col.values)
+    return lambda v: v in known
+
+
+def _vocabulary_vector(col: Column) -> Vector:
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        known = pc.is_in(arr, value_set=pa.array(col.values, arr.type))
+        return _mask(pc.or_kleene(known, pc.is_null(arr)))  # is_in says false for a null
+
+    return test
+
+
+# --- strings ----------------------------------------------------------------------------------
+
+
+def _pattern_scalar(col: Column) -> Scalar:
+    compiled = compile_pattern(col.pattern or "")
+    return lambda v: compiled.search(v) is not None
+
+
+def _regex_vector(pattern: str, *, passes_on_match: bool) -> Vector:
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        matched = pc.match_substring_regex(arr, pattern)
+        return _mask(matched if passes_on_match else pc.invert(matched))
+
+    return test
+
+
+def _length_vector(col: Column, *, longest: bool) -> Vector:
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        length = pc.utf8_length(arr)
+        if longest:
+            return _mask(pc.less_equal(length, col.max_length))
+        return _mask(pc.greater_equal(length, col.min_length))
+
+    return test
+
+
+def _charset_scalar(col: Column) -> Scalar:
+    if col.charset == "ascii":
+        return lambda v: v.isascii()
+    return lambda v: _ASTRAL.search(v) is None
+
+
+def _charset_vector(col: Column) -> Vector:
+    if col.charset == "bmp":
+        return _regex_vector(ASTRAL_CLASS, passes_on_match=False)
+
+    def test(arr: pa.Array) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        return _mask(pc.string_is_ascii(arr))
+
+    return test
+
+
+_CHARSET_WORDS = {
+    "ascii": "holds characters outside ASCII (charset: ascii)",
+    "bmp": "holds characters outside the Basic Multilingual Plane, 4-byte UTF-8 (charset: bmp)",
+}
+
+
+def _is_float(col: Column) -> bool:
+    return col.type == "float"
+
+
+def _is_string(col: Column) -> bool:
+    return col.type == "string"
+
+
+CHECKS: tuple[CheckKind, ...] = (
+    CheckKind(
+        Code.OUT_OF_RANGE,
+        applies=lambda c: c.type in ("integer", "float") and (c.min, c.max) != (None, None),
+        message=_range_message,
+        scalar=_range_scalar,
+        vector=_range_vector,
+    ),
+    CheckKind(
+        Code.NAN_NOT_ALLOWED,
+        applies=lambda c: _is_float(c) and not c.allow_nan,
+        message=lambda c: "is NaN and the column does not allow NaN (allow_nan: false)",
+        scalar=lambda c: lambda v: v == v,
+        vector=_nan_vector,
+    ),
+    CheckKind(
+        Code.INF_NOT_ALLOWED,
+        applies=lambda c: _is_float(c) and not c.allow_inf,
+        message=lambda c: "is infinite and the column does not allow it (allow_inf: false)",
+        scalar=lambda c: lambda v: not math.isinf(v),
+        vector=_inf_vector,
+    ),
+    CheckKind(
+        Code.NOT_IN_VOCABULARY,
+        applies=lambda c: c.type == "category" and c.map_to is None,
+        message=_vocabulary_message,
+        scalar=_vocabulary_scalar,
+        vector=_vocabulary_vector,
+    ),
+    CheckKind(
+        Code.CONTROL_CHARACTER,
+        applies=lambda c: _is_string(c) and not c.allow_control,
+        message=lambda c: "holds a control character (NUL, C0 or DEL; allow_control: false)",
+        scalar=lambda c: lambda v: _CONTROL.search(v) is None,
+        vector=lambda c: _regex_vector(CONTROL_CLASS, passes_on_match=False),
+    ),
+    CheckKind(
+        Code.OUTSIDE_CHARSET,
+        applies=lambda c: _is_string(c) and c.charset != "unicode",
+        message=lambda c: _CHARSET_WORDS[c.charset],
+        scalar=_charset_scalar,
+        vector=_charset_vector,
+    ),
+    CheckKind(
+        Code.TOO_SHORT,
+        applies=lambda c: _is_string(c) and c.min_length is not None,
+        message=lambda c: f"is shorter than {c.min_length} characters",
+        scalar=lambda c: lambda v: len(v) >= (c.min_length or 0),
+        vector=lambda c: _length_vector(c, longest=False),
+    ),
+    CheckKind(
+        Code.TOO_LONG,
+        applies=lambda c: _is_string(c) and c.max_length is not None,
+        message=lambda c: f"is longer than {c.max_length} characters",
+        scalar=lambda c: lambda v: len(v) <= (c.max_length or 0),
+        vector=lambda c: _length_vector(c, longest=True),
+    ),
+    CheckKind(
+        Code.PATTERN_MISMATCH,
+        applies=lambda c: _is_string(c) and c.pattern is not None,
+        message=lambda c: f"does not match the pattern {c.pattern!r}",
+        scalar=_pattern_scalar,
+        vector=lambda c: _regex_vector(full_match(c.pattern or ""), passes_on_match=True),
+    ),
+)
+
+
+def checks_for(column: Column) -> tuple[CheckKind, ...]:
+    """The value-level checks that apply to `column`, in report order."""
+    return tuple(kind for kind in CHECKS if kind.applies(column))
+
+
+def first_failure(column: Column, value: Any) -> CheckKind | None:
+    """The first check a typed, non-null value fails (per-value form), or None."""
+    for kind in checks_for(column):
+        if not kind.scalar(column)(value):
+            return kind
+    return None
+
+
+# --- checks that span rows (batch only) -------------------------------------------------------
+
+ROW_SPANNING = (Code.NOT_UNIQUE, Code.DUPLICATE_KEY, Code.ROW_COUNT)
+
+
+def duplicated(keys: list[pa.Array]) -> np.ndarray:
+    """True for every row whose key was already seen higher up; rows with a null key never are.
+
+    The first occurrence stays valid, later ones are violations, so a quarantine keeps one row
+    of each key and the order of the input decides which.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    frame = pd.DataFrame(
+        {str(i): pd.array(k, dtype=pd.ArrowDtype(k.type)) for i, k in enumerate(keys)}
+    )
+    dup = frame.duplicated(keep="first").to_numpy()
+    any_null = np.zeros(len(frame), dtype=bool)
+    for k in keys:
+        if k.null_count:
+            any_null |= pc.is_null(k).to_numpy(zero_copy_only=False)
+    return dup & ~any_null
