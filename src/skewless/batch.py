@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from skewless.checks import checks_for, duplicated
+from skewless.checks import cadence_breaks, checks_for, duplicated
 from skewless.contract import Column, Contract, Env
 from skewless.dtypes import Converted, convert_arrow, convert_python
 from skewless.errors import Code, InputError, ViolationError
+from skewless.loader import duration_us
 from skewless.normalize import normalize_column
 from skewless.report import Block, Report, escape_name
 
@@ -303,6 +304,21 @@ class BatchValidator:
                         ignore_na=False,
                     )
                 )
+            if column.cadence is not None:
+                check_name = f"{Code.CADENCE_MISMATCH.value}:{name}"
+                meaning[check_name] = (
+                    Code.CADENCE_MISMATCH,
+                    f"is not {column.cadence} after the previous timestamp (cadence)",
+                    column,
+                    (),
+                )
+                checks.append(
+                    pdr.Check(
+                        _as_series_check(_cadence_check(duration_us(column.cadence))),
+                        name=check_name,
+                        ignore_na=False,
+                    )
+                )
             if checks:
                 schema_columns[name] = pdr.Column(checks=checks, nullable=True, required=False)
         frame_checks = []
@@ -331,6 +347,10 @@ def _as_series_check(test: Callable[[pa.Array], np.ndarray]) -> Callable[[pd.Ser
         return pd.Series(test(arrow_of(series)), index=series.index, copy=False)
 
     return check
+
+
+def _cadence_check(step_us: int) -> Callable[[pa.Array], np.ndarray]:
+    return lambda array: ~cadence_breaks(array, step_us)
 
 
 def _key_check(key: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.Series]:

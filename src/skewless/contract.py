@@ -86,6 +86,7 @@ class Column:
     timezone: str | None = None
     naive: Literal["reject", "assume"] = "reject"
     other_zones: Literal["convert", "reject"] = "convert"
+    cadence: str | None = None  # e.g. "5min": expected spacing of sorted distinct values (batch)
     # where the column was declared, for messages
     line: int | None = None
 

@@ -35,7 +35,8 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-MAX_JSON_LINE = 64 << 20
+MAX_JSON_LINE = 64 << 20  # bytes in one JSON Lines record
+TOO_LARGE = f"is larger than {MAX_JSON_LINE} bytes"
 
 
 @dataclass(slots=True)
@@ -241,7 +242,7 @@ def _json_record(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not raw.strip():
         return None, "is a blank line, not a JSON object"
     if len(raw) > MAX_JSON_LINE:
-        return None, f"is longer than {MAX_JSON_LINE} bytes"
+        return None, TOO_LARGE
     text = raw.decode("utf-8", "surrogateescape")  # bad bytes in strings: invalid_unicode later
     try:
         record = json.loads(text, object_pairs_hook=_no_duplicates)
@@ -293,7 +294,7 @@ def _malformed_blocks(src: Source) -> list[Block]:
         by_reason.setdefault(src.skip_reason[position], []).append(position)
     return [
         Block(
-            Code.MALFORMED_INPUT,
+            Code.PAYLOAD_TOO_LARGE if reason == TOO_LARGE else Code.MALFORMED_INPUT,
             None,
             f"the record {reason}",
             np.asarray(positions, dtype=np.int64),

@@ -71,7 +71,15 @@ KEYS_BY_TYPE: dict[str, tuple[str, ...]] = {
 ALL_COLUMN_KEYS = tuple(
     dict.fromkeys(COMMON_KEYS + tuple(k for ks in KEYS_BY_TYPE.values() for k in ks))
 )
-NOT_YET = {"cadence": "`cadence` is not supported yet; it arrives with the drift checks"}
+NOT_YET: dict[str, str] = {}
+_DURATION = re.compile(r"([1-9][0-9]*)(ms|s|min|h|d)")
+DURATION_UNITS_US = {
+    "ms": 1_000,
+    "s": 1_000_000,
+    "min": 60_000_000,
+    "h": 3_600_000_000,
+    "d": 86_400_000_000,
+}
 TYPE_ALIASES = {
     "int": "integer",
     "int64": "integer",
@@ -509,6 +517,8 @@ def _column(name: str, at: _Node, default_zone: str | None) -> Column:
             val["naive"] = node.choice(("reject", "assume"))
         if (node := get("other_zones")) is not None:
             val["other_zones"] = node.choice(("convert", "reject"))
+        if (node := get("cadence")) is not None:
+            val["cadence"] = _duration(node)
 
     if (node := get("fill_null")) is not None:
         if not val.get("nullable", False):
@@ -532,6 +542,24 @@ def _bound(at: _Node, ctype: str) -> int | float:
     if ctype == "integer" and not -(2**63) <= value <= 2**63 - 1:
         at.fail(E.INVALID_VALUE, f"{value} is outside the 64-bit integer range")
     return value
+
+
+def _duration(at: _Node) -> str:
+    text = at.string()
+    if not _DURATION.fullmatch(text):
+        at.fail(
+            E.INVALID_VALUE,
+            f"{text!r} is not a duration",
+            "a whole number and a unit: ms, s, min, h or d, e.g. 5min",
+        )
+    return text
+
+
+def duration_us(text: str) -> int:
+    """Microseconds in a contract duration such as '5min'."""
+    match = _DURATION.fullmatch(text)
+    assert match is not None
+    return int(match.group(1)) * DURATION_UNITS_US[match.group(2)]
 
 
 def _string_keys(keys: dict[str, tuple[_Node, _Node]], val: dict[str, Any]) -> None:
