@@ -11,6 +11,7 @@ marked `pii: true` show `<redacted>` instead.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 REDACTED = "<redacted>"
+_ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
 VALUE_LIMIT = 80
 
 
@@ -29,7 +31,9 @@ def escape(value: Any, limit: int = VALUE_LIMIT) -> str:
     """A value as safe, printable text: control and invisible characters escaped, truncated."""
     if isinstance(value, str):
         shown = value if len(value) <= limit else value[:limit]
-        text = repr(shown)
+        # repr escapes controls, surrogates and invisible format characters (bidi, zero-width);
+        # 4-byte characters are escaped too, they are what breaks downstream engines.
+        text = _ASTRAL.sub(lambda m: f"\\U{ord(m.group()):08x}", repr(shown))
         if len(value) > limit:
             text += f"... ({len(value)} characters)"
         return text
@@ -173,7 +177,7 @@ class Report:
         for i in np.unique(picked_blocks).tolist():
             block = row_blocks[i]
             at = picked_rows[picked_blocks == i]
-            if block.redact or self.redact_all:
+            if block.values is not None and (block.redact or self.redact_all):
                 shown[i] = dict.fromkeys(at.tolist(), REDACTED)
             elif block.values is not None:
                 raw = block.values(at)
