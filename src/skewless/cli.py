@@ -18,7 +18,7 @@ from rich.console import Console
 from skewless import __version__
 from skewless.errors import ContractError, InputError
 from skewless.loader import load_contract
-from skewless.report import Report, escape
+from skewless.report import Report, escape, escape_name
 
 PASS, FINDINGS, CANNOT_JUDGE = 0, 1, 2
 
@@ -102,6 +102,9 @@ def validate(
 ) -> None:
     """Validate data files against a contract and report every violation.
 
+    Exit 0 when every file passes, 1 when one has violations, 2 when the contract does not
+    load or a file cannot be read (the other files are still reported).
+
     Example: skewless validate contracts/user_features.yaml data/users.csv --format json
     """
     from skewless.io import validate_file
@@ -110,7 +113,7 @@ def validate(
     try:
         loaded = load_contract(contract)
     except ContractError as exc:
-        _fail(f"the contract does not load: {exc}")
+        _fail(f"the contract does not load: {escape(str(exc), 10_000)[1:-1]}")
     results: list[Report | tuple[str, str]] = []
     unreadable = False
     for path in data:
@@ -118,7 +121,7 @@ def validate(
             results.append(validate_file(loaded, path, env=env.value if env is not None else None))
         except InputError as exc:
             unreadable = True
-            _err_console().print(f"error: {exc}", markup=False)
+            _err_console().print(f"error: {escape_name(exc.source)}: {exc.message}", markup=False)
             results.append((str(path), exc.message))
     if output_format is Format.json:
         sys.stdout.write(report_json(results, max_violations) + "\n")

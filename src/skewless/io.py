@@ -103,6 +103,8 @@ def read_csv(path: Path) -> Source:
     name = str(path)
     data = _read_bytes(path)
     header = _csv_header(name, data)
+    if not data.endswith((b"\n", b"\r")):
+        data += b"\n"  # pyarrow reads a lone header without a newline as an empty file
     skipped: dict[int, str] = {}
     reasons: dict[int, str] = {}
 
@@ -233,7 +235,7 @@ def read_jsonl(path: Path) -> Source:
         for key, values in columns.items():
             values.append(record.get(key))
         kept += 1
-    if kept == 0 and not skipped:
+    if kept == 0 and not any(line.strip() for line in lines):
         raise InputError(name, "no records (only blank lines)")
     return Source(name, _object_columns(columns), False, len(lines), skipped, reasons)
 
@@ -277,7 +279,8 @@ def validate_source(contract: Contract, src: Source, *, env: Env | None = None) 
     report = outcome.report
     if src.skipped:
         _to_source_rows(report, sorted(src.skipped), src.total)
-        report.blocks[:0] = _malformed_blocks(src)
+        # A raw record holds every field: if any column is pii, the record is redacted whole.
+        report.blocks[:0] = _malformed_blocks(src, any(c.pii for c in contract.columns))
     report.rows = src.total
     return report
 
@@ -286,7 +289,7 @@ def validate_file(contract: Contract, path: str | Path, *, env: Env | None = Non
     return validate_source(contract, read(path), env=env)
 
 
-def _malformed_blocks(src: Source) -> list[Block]:
+def _malformed_blocks(src: Source, redact: bool = False) -> list[Block]:
     import numpy as np
 
     by_reason: dict[str, list[int]] = {}
@@ -299,6 +302,7 @@ def _malformed_blocks(src: Source) -> list[Block]:
             f"the record {reason}",
             np.asarray(positions, dtype=np.int64),
             lambda rows: [src.skipped[int(r)] for r in rows],
+            redact,
             order=-1,
         )
         for reason, positions in by_reason.items()

@@ -99,20 +99,25 @@ def report_text(
     for report in reports:
         if not isinstance(report, Report):
             source, error = report
-            console.print(Text.assemble(("ERROR ", "bold red"), (f"{source}: {error}", "")))
+            console.print(
+                Text.assemble(("ERROR ", "bold red"), f"{escape_name(source)}: {error}"),
+                soft_wrap=True,  # one line per unreadable file, however long the path
+            )
             continue
         if report.ok:
             console.print(
                 Text.assemble(
                     ("PASS ", "bold green"),
-                    f"{report.source}: {report.rows} rows pass {report.contract} {report.version}",
+                    f"{escape_name(report.source)}: {report.rows} rows pass "
+                    f"{report.contract} {report.version}",
                 )
             )
             continue
         console.print(
             Text.assemble(
                 ("FAIL ", "bold red"),
-                f"{report.source}: {report.total} violations in {report.rows_failed} of "
+                f"{escape_name(report.source)}: {report.total} violations in "
+                f"{report.rows_failed} of "
                 f"{report.rows} rows ({report.contract} {report.version})",
             )
         )
