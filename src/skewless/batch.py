@@ -187,6 +187,8 @@ class BatchValidator:
         self, present: list[Column], typed: dict[str, pa.Array], columns: Mapping[str, ColumnData]
     ) -> list[Block]:
         import pandas as pd
+
+        pandera_pandas()
         import pandera.errors
 
         schema, meaning = self._schema(tuple(c.name for c in present))
@@ -274,7 +276,7 @@ class BatchValidator:
             cached: tuple[Any, dict[str, tuple[Code, str, Column | None, tuple[str, ...]]]]
             cached = self._schemas[present]
             return cached
-        import pandera.pandas as pdr
+        pdr = pandera_pandas()
 
         meaning: dict[str, tuple[Code, str, Column | None, tuple[str, ...]]] = {}
         schema_columns = {}
@@ -338,6 +340,28 @@ class BatchValidator:
             schema = pdr.DataFrameSchema(schema_columns, checks=frame_checks, strict=False)
         self._schemas[present] = (schema, meaning)
         return schema, meaning
+
+
+_PANDERA_ENV = ("PYARROW_IGNORE_TIMEZONE", "SPARK_LOCAL_IP")
+
+
+def pandera_pandas() -> Any:
+    """`pandera.pandas`, imported without the environment changes pandera makes for pyspark.
+
+    Importing pandera sets PYARROW_IGNORE_TIMEZONE=1, after which `pa.array` reads the wall time
+    of every aware Python datetime as UTC, in skewless and in the caller's own code.
+    """
+    import os
+
+    before = {key: os.environ.get(key) for key in _PANDERA_ENV}
+    import pandera.pandas
+
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    return pandera.pandas
 
 
 def _as_series_check(test: Callable[[pa.Array], np.ndarray]) -> Callable[[pd.Series], pd.Series]:

@@ -36,6 +36,10 @@ Vector = Callable[["pa.Array"], "np.ndarray"]
 CONTROL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _CONTROL = re.compile(CONTROL_CLASS)
 ASTRAL_CLASS = r"[\x{10000}-\x{10FFFF}]"  # RE2 syntax: code points that need 4 UTF-8 bytes
+# The bytes a match of each class must hold: a control character is its one ASCII byte; a
+# 4-byte character starts with a byte from F0 to F4.
+CONTROL_BYTES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x7F))
+ASTRAL_BYTES = ((0xF0, 0xF4),)
 _ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
 
 
@@ -64,7 +68,10 @@ def _mask(result: Any) -> np.ndarray:
     """A pyarrow boolean result as a numpy pass-mask, nulls passing."""
     import pyarrow.compute as pc
 
-    mask: np.ndarray = pc.fill_null(result, True).to_numpy(zero_copy_only=False)
+    if result.null_count:
+        # Kleene: null or true is true. Same as fill_null(result, True), on bitmaps only.
+        result = pc.or_kleene(result, pc.is_null(result))
+    mask: np.ndarray = result.to_numpy(zero_copy_only=False)
     return mask
 
 
@@ -99,6 +106,22 @@ def _range_scalar(col: Column) -> Scalar:
     return test
 
 
+def _float_bound(bound: int | float | None, *, lower: bool) -> float | None:
+    """An integer bound as the float nearest it on the inside, so float comparisons stay exact.
+
+    min 9007199254740993 is no double: floats >= it are exactly the floats >= 2**53 + 2. (pyarrow
+    refuses such an int as a float64 scalar; rounding it to nearest would move the bound.)
+    """
+    if bound is None or isinstance(bound, float):
+        return bound
+    f = float(bound)
+    if lower and f < bound:
+        return math.nextafter(f, math.inf)
+    if not lower and f > bound:
+        return math.nextafter(f, -math.inf)
+    return f
+
+
 def _range_vector(col: Column) -> Vector:
     lo, hi, skip_inf = col.min, col.max, not col.allow_inf
 
@@ -106,11 +129,14 @@ def _range_vector(col: Column) -> Vector:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        lo_, hi_ = lo, hi
+        if pa.types.is_floating(arr.type):
+            lo_, hi_ = _float_bound(lo, lower=True), _float_bound(hi, lower=False)
         ok = None
-        if lo is not None:
-            ok = pc.greater_equal(arr, pa.scalar(lo, arr.type))
-        if hi is not None:
-            upper = pc.less_equal(arr, pa.scalar(hi, arr.type))
+        if lo_ is not None:
+            ok = pc.greater_equal(arr, pa.scalar(lo_, arr.type))
+        if hi_ is not None:
+            upper = pc.less_equal(arr, pa.scalar(hi_, arr.type))
             ok = upper if ok is None else pc.and_(ok, upper)
         assert ok is not None
         if pa.types.is_floating(arr.type):
@@ -176,14 +202,74 @@ def _pattern_scalar(col: Column) -> Scalar:
     return lambda v: compiled.search(v) is not None
 
 
-def _regex_vector(pattern: str, *, passes_on_match: bool) -> Vector:
+def _regex_vector(
+    pattern: str, *, passes_on_match: bool, needs: tuple[tuple[int, int], ...] = ()
+) -> Vector:
+    """A regex test; `passes_on_match=False` makes a match the failure.
+
+    `needs`: byte ranges of which any match holds one (RE2 matches UTF-8 bytes). The regex then
+    runs only on the rows holding such a byte, found by one scan of the data buffer.
+    """
+    assert not (needs and passes_on_match)
+
     def test(arr: pa.Array) -> np.ndarray:
         import pyarrow.compute as pc
 
-        matched = pc.match_substring_regex(arr, pattern)
-        return _mask(matched if passes_on_match else pc.invert(matched))
+        rows = _rows_holding(arr, needs) if needs else None
+        if rows is None:
+            matched = pc.match_substring_regex(arr, pattern)
+            return _mask(matched if passes_on_match else pc.invert(matched))
+        import numpy as np
+
+        mask = np.ones(len(arr), dtype=bool)
+        if len(rows):
+            found = pc.match_substring_regex(arr.take(rows), pattern)
+            mask[rows[pc.fill_null(found, False).to_numpy(zero_copy_only=False)]] = False
+        return mask
 
     return test
+
+
+def _in_ranges(data: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    found: np.ndarray | None = None
+    for lo, hi in ranges:
+        hit = data == lo if lo == hi else (data >= lo) & (data <= hi)
+        found = hit if found is None else found | hit
+    assert found is not None
+    return found
+
+
+def _rows_holding(arr: pa.Array, ranges: tuple[tuple[int, int], ...]) -> np.ndarray | None:
+    """Rows whose UTF-8 bytes include one in `ranges` (null rows may be among them).
+
+    None where the array is not a plain (large) string array.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_large_string(arr.type):
+        width: type = np.int64
+    elif pa.types.is_string(arr.type):
+        width = np.int32
+    else:
+        return None
+    _, offsets_buffer, data_buffer = arr.buffers()
+    if offsets_buffer is None or data_buffer is None or not len(arr):
+        return np.zeros(0, dtype=np.int64)
+    offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=width)
+    offsets = offsets[arr.offset : arr.offset + len(arr) + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    chunk = 1 << 20  # bytes per step: temporaries stay small and in cache
+    found = [
+        np.flatnonzero(_in_ranges(data[at : min(at + chunk, end)], ranges)) + at
+        for at in range(start, end, chunk)
+    ]
+    hits = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    if not len(hits):
+        return np.zeros(0, dtype=np.int64)
+    rows: np.ndarray = np.unique(np.searchsorted(offsets, hits, side="right") - 1)
+    return rows
 
 
 def _length_vector(col: Column, *, longest: bool) -> Vector:
@@ -206,7 +292,7 @@ def _charset_scalar(col: Column) -> Scalar:
 
 def _charset_vector(col: Column) -> Vector:
     if col.charset == "bmp":
-        return _regex_vector(ASTRAL_CLASS, passes_on_match=False)
+        return _regex_vector(ASTRAL_CLASS, passes_on_match=False, needs=ASTRAL_BYTES)
 
     def test(arr: pa.Array) -> np.ndarray:
         import pyarrow.compute as pc
@@ -264,7 +350,7 @@ CHECKS: tuple[CheckKind, ...] = (
         applies=lambda c: _is_string(c) and not c.allow_control,
         message=lambda c: "holds a control character (NUL, C0 or DEL; allow_control: false)",
         scalar=lambda c: lambda v: _CONTROL.search(v) is None,
-        vector=lambda c: _regex_vector(CONTROL_CLASS, passes_on_match=False),
+        vector=lambda c: _regex_vector(CONTROL_CLASS, passes_on_match=False, needs=CONTROL_BYTES),
     ),
     CheckKind(
         Code.OUTSIDE_CHARSET,
@@ -345,14 +431,50 @@ def duplicated(keys: list[pa.Array]) -> np.ndarray:
     """
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    frame = pd.DataFrame(
-        {str(i): pd.array(k, dtype=pd.ArrowDtype(k.type)) for i, k in enumerate(keys)}
-    )
-    dup = frame.duplicated(keep="first").to_numpy()
-    any_null = np.zeros(len(frame), dtype=bool)
+    n = len(keys[0])
+    any_null = np.zeros(n, dtype=bool)
     for k in keys:
         if k.null_count:
             any_null |= pc.is_null(k).to_numpy(zero_copy_only=False)
-    return dup & ~any_null
+    # A row with a null key is never a duplicate nor the first of one: leave it out.
+    has_null = bool(any_null.any())
+    if has_null:
+        keep = pa.array(~any_null)
+        keys = [k.filter(keep) for k in keys]
+    parts = [_hashable(k) for k in keys]
+    dup: np.ndarray = np.zeros(len(keys[0]), dtype=bool)
+    if len(parts) > 1:
+        # Only a row whose first part occurs twice can repeat the whole key: hash the rest
+        # for those rows alone (the order of rows, hence "first", is kept).
+        within = np.flatnonzero(pd.Series(parts[0], copy=False).duplicated(keep=False))
+        frame = pd.DataFrame({str(i): p[within] for i, p in enumerate(parts)})
+        dup[within] = frame.duplicated(keep="first").to_numpy()
+    else:
+        dup = pd.Series(parts[0], copy=False).duplicated(keep="first").to_numpy()
+    if not has_null:
+        return dup
+    out = np.zeros(n, dtype=bool)
+    out[~any_null] = dup
+    return out
+
+
+def _hashable(key: pa.Array) -> Any:
+    """A null-free key in the form pandas hashes fastest, with the same equality.
+
+    Integers, booleans and temporal values (a timestamp is its instant) go as numpy; the rest
+    as a pandas Arrow array.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    t = key.type
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return key.to_numpy(zero_copy_only=False)
+    if pa.types.is_timestamp(t) or pa.types.is_date64(t) or pa.types.is_duration(t):
+        return key.view(pa.int64()).to_numpy()
+    if pa.types.is_date32(t):
+        return key.view(pa.int32()).to_numpy()
+    return pd.array(key, dtype=pd.ArrowDtype(t))

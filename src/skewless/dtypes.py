@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from skewless.errors import Code
 from skewless.normalize import (
+    OUTSIDE_YEARS,
     Failure,
     assume_zone_column,
     assume_zone_value,
     convert_zone_column,
     convert_zone_value,
-    zone,
 )
 
 if TYPE_CHECKING:
@@ -218,16 +218,22 @@ def _from_python(column: Column, value: Any) -> tuple[Any, Failure | None]:
 
 def _datetime(column: Column, value: dt.datetime) -> tuple[Any, Failure | None]:
     assert column.timezone is not None
-    tz = zone(column.timezone)
     if value.tzinfo is None or value.utcoffset() is None:
         if column.naive == "reject":
             return None, Failure(Code.NAIVE_DATETIME, _NAIVE.format(column.timezone))
         return assume_zone_value(value, column.timezone)
-    if column.other_zones == "reject" and value.utcoffset() != value.astimezone(tz).utcoffset():
+    try:
+        in_zone = convert_zone_value(value, column.timezone)
+    except OverflowError:  # 0001-01-01T00:00+05:30 is in year 0 in UTC: no datetime holds it
+        return None, Failure(Code.OUT_OF_RANGE, OUTSIDE_YEARS)
+    # A value in the column's own zone is in no other, even a wall time in a DST gap (02:30-08:00
+    # in Los Angeles on 2024-03-10, which converts to 03:30-07:00).
+    other = value.tzinfo is not in_zone.tzinfo and value.utcoffset() != in_zone.utcoffset()
+    if column.other_zones == "reject" and other:
         return None, Failure(
             Code.WRONG_TIMEZONE, f"is not in {column.timezone} (other_zones: reject)"
         )
-    return convert_zone_value(value, column.timezone), None
+    return in_zone, None
 
 
 # --- the vectorised form ----------------------------------------------------------------------
@@ -263,11 +269,33 @@ def arrow_type(column: Column) -> pa.DataType:
     }[column.type]
 
 
+# Exact Python types that `convert_scalar` returns as they are, per column type (`bool` is not
+# an `int` here: `type(True) is bool`). A float NaN is a value in a float column, as in the slow
+# path; pyarrow keeps it a NaN unless asked `from_pandas`.
+_UNCHANGED: dict[str, frozenset[type]] = {
+    "integer": frozenset({int, type(None)}),
+    "float": frozenset({float, type(None)}),
+    "boolean": frozenset({bool, type(None)}),
+    "string": frozenset({str, type(None)}),
+    "category": frozenset({str, type(None)}),
+    "date": frozenset({dt.date, type(None)}),
+}
+
+
 def convert_python(column: Column, values: list[Any]) -> Converted:
     """Vectorised form over Python objects (object columns, JSON records): one value at a time."""
     import numpy as np
     import pyarrow as pa
 
+    # Fast path: when every value is None or of a type the per-value form returns unchanged,
+    # the column is the values themselves; pyarrow refuses the rest (a lone surrogate, an int
+    # past int64) and we take the slow path, which reports them.
+    same = _UNCHANGED.get(column.type)
+    if same is not None and set(map(type, values)) <= same:
+        try:
+            return Converted(pa.array(values, type=arrow_type(column)), [])
+        except (pa.ArrowException, OverflowError, UnicodeError):
+            pass
     out: list[Any] = []
     failed: dict[Failure, list[int]] = {}
     for i, value in enumerate(values):
@@ -278,8 +306,26 @@ def convert_python(column: Column, values: list[Any]) -> Converted:
         if failure is not None:
             failed.setdefault(failure, []).append(i)
         out.append(converted)
-    array = pa.array(out, type=arrow_type(column))
+    array = typed_array(column, out)
     return Converted(array, [(f, np.asarray(rows, dtype=np.int64)) for f, rows in failed.items()])
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def typed_array(column: Column, values: list[Any]) -> pa.Array:
+    """Converted Python values (or None) as an array of the column's Arrow type.
+
+    Aware datetimes go in as microseconds since the epoch: `pa.array` reads a datetime's wall
+    time as UTC when PYARROW_IGNORE_TIMEZONE is set, and importing pandera sets it (for pyspark).
+    """
+    import pyarrow as pa
+
+    if column.type != "datetime":
+        return pa.array(values, type=arrow_type(column))
+    micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+    return pa.array(micros, type=pa.int64()).cast(arrow_type(column))
 
 
 def convert_arrow(column: Column, array: pa.Array, *, text: bool) -> Converted:
@@ -380,7 +426,6 @@ def _all_wrong(column: Column, array: pa.Array) -> Converted:
 def _via_python(column: Column, array: pa.Array, *, text: bool = False) -> Converted:
     """Convert each distinct value with the per-value form, then map back (exact parity)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     distinct = pc.unique(array)
@@ -388,7 +433,7 @@ def _via_python(column: Column, array: pa.Array, *, text: bool = False) -> Conve
         (None, None) if v is None else convert_scalar(column, v, text=text)
         for v in distinct.to_pylist()
     ]
-    typed = pa.array([r[0] for r in results], type=arrow_type(column))
+    typed = typed_array(column, [r[0] for r in results])
     index = pc.index_in(array, value_set=distinct)
     out = typed.take(index)
     failures: dict[Failure, list[int]] = {}
@@ -506,7 +551,8 @@ def _timestamps(column: Column, array: pa.Array) -> Converted:
     target = arrow_type(column)
     t = array.type
     if t.tz is not None:
-        if column.other_zones == "reject":
+        # An array typed in the column's own zone holds no value in another zone.
+        if column.other_zones == "reject" and t.tz != column.timezone:
             ours = pc.local_timestamp(array.cast(pa.timestamp(t.unit, tz=column.timezone)))
             theirs = pc.local_timestamp(array)
             bad = pc.not_equal(ours, theirs)

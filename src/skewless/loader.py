@@ -31,6 +31,9 @@ from skewless.errors import ContractError
 from skewless.errors import ContractErrorCode as E
 
 MAX_CONTRACT_BYTES = 1 << 20
+# A contract nests 4 deep at most (columns > name > unknown > map_to); refusing deeper input
+# while parsing keeps PyYAML's recursive composer from overflowing the stack.
+MAX_NESTING = 20
 _CONTRACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _SEMVER = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -106,6 +109,8 @@ _DROPPED = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:value",  # `=` is a plain string here
+    "tag:yaml.org,2002:merge",  # so is `<<`: merges need aliases, which are refused anyway
 }
 _Loader.yaml_implicit_resolvers = {
     first: [r for r in resolvers if r[0] not in _DROPPED]
@@ -135,6 +140,14 @@ _SCALAR_TAGS = {
 }
 
 
+def _implicit_tag(text: str) -> str:
+    """The tag this dialect gives `text` written plain (without quotes or a tag)."""
+    for tag, regexp in _Loader.yaml_implicit_resolvers.get(text[:1], []):
+        if regexp.match(text):
+            return str(tag)
+    return "tag:yaml.org,2002:str"
+
+
 def _scalar_value(node: yaml.ScalarNode) -> Any:
     tag, text = node.tag, node.value
     if tag == "tag:yaml.org,2002:str":
@@ -151,6 +164,14 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
     if lowered == ".nan":
         return math.nan
     return float(text)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _type_name(value: Any) -> str:
@@ -187,25 +208,52 @@ class _Node:
 
     def child(self, node: yaml.Node, key: str | int) -> _Node:
         sep = "" if not self.path else "."
+        if isinstance(key, str) and not key.isprintable():
+            key = repr(key)  # the path is shown in terminals and logs: no raw control characters
         path = f"{self.path}[{key}]" if isinstance(key, int) else f"{self.path}{sep}{key}"
         return _Node(node, path, self.file)
 
-    def value(self) -> Any:
+    def refuse_tag(self) -> None:
+        """Fail on any tag but the plain ones (before looking at the node's shape)."""
         node = self.node
         if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                self.fail(E.UNSUPPORTED_TAG, f"tag {node.tag!r} is not allowed in a contract")
-            return _scalar_value(node)
+            allowed = node.tag in _SCALAR_TAGS
+        elif isinstance(node, yaml.MappingNode):
+            allowed = node.tag == "tag:yaml.org,2002:map"
+        else:
+            allowed = node.tag == "tag:yaml.org,2002:seq"
+        if not allowed:
+            self.fail(E.UNSUPPORTED_TAG, f"tag {node.tag!r} is not allowed in a contract")
+
+    def value(self) -> Any:
+        node = self.node
+        self.refuse_tag()
+        if isinstance(node, yaml.ScalarNode):
+            # An explicit `!!int`, `!!float`, `!!bool` or `!!null` must hold text of its kind.
+            if node.tag != "tag:yaml.org,2002:str" and _implicit_tag(node.value) != node.tag:
+                kind = node.tag.rsplit(":", 1)[-1]
+                self.fail(
+                    E.INVALID_VALUE,
+                    f"{node.value!r} is not a valid !!{kind}",
+                    "drop the tag: plain values are typed by the dialect",
+                )
+            value = _scalar_value(node)
+            if isinstance(value, str) and not _encodable(value):
+                self.fail(
+                    E.INVALID_VALUE,
+                    f"{value!r} holds a lone surrogate (invalid Unicode)",
+                    'write the character itself or a \\U escape, e.g. "\\U0001F600"',
+                )
+            return value
         kind = "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
         self.fail(E.INVALID_TYPE, f"expected a single value, found {kind}")
 
     def mapping(self, what: str = "a mapping") -> dict[str, tuple[_Node, _Node]]:
         node = self.node
+        self.refuse_tag()
         if not isinstance(node, yaml.MappingNode):
             found = "a list" if isinstance(node, yaml.SequenceNode) else _type_name(self.value())
             self.fail(E.INVALID_TYPE, f"expected {what}, found {found}")
-        if node.tag != "tag:yaml.org,2002:map":
-            self.fail(E.UNSUPPORTED_TAG, f"tag {node.tag!r} is not allowed in a contract")
         out: dict[str, tuple[_Node, _Node]] = {}
         for key_node, value_node in node.value:
             key_at = _Node(key_node, self.path, self.file)
@@ -226,11 +274,10 @@ class _Node:
 
     def sequence(self, what: str = "a list") -> list[_Node]:
         node = self.node
+        self.refuse_tag()
         if not isinstance(node, yaml.SequenceNode):
             found = "a mapping" if isinstance(node, yaml.MappingNode) else _type_name(self.value())
             self.fail(E.INVALID_TYPE, f"expected {what}, found {found}")
-        if node.tag != "tag:yaml.org,2002:seq":
-            self.fail(E.UNSUPPORTED_TAG, f"tag {node.tag!r} is not allowed in a contract")
         return [self.child(item, i) for i, item in enumerate(node.value)]
 
     # typed scalars
@@ -299,8 +346,13 @@ def load_contract(path: str | Path) -> Contract:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
         raise ContractError(
-            E.UNREADABLE, f"not UTF-8 (byte {exc.start} is {data[exc.start]:#04x})", file=file
+            E.UNREADABLE,
+            f"not UTF-8 (byte {exc.start} is {data[exc.start]:#04x})",
+            file=file,
+            line=data.count(b"\n", 0, exc.start) + 1,
+            column=exc.start - line_start + 1,
         ) from None
     return loads_contract(text, file=file)
 
@@ -319,10 +371,24 @@ def _compose(text: str, file: str) -> yaml.Node:
         column = mark.column + 1 if mark is not None else None
         return ContractError(code, message, file=file, line=line, column=column, hint=hint)
 
-    documents = 0
+    # Only blank lines and comments: empty, even with tabs (YAML would call a tab a syntax error).
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        raise ContractError(E.EMPTY, "the contract is empty", file=file)
+    documents = depth = 0
     try:
         # Refuse anchors and aliases before anything expands them.
         for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise error(
+                        E.INVALID_TYPE,
+                        f"nested more than {MAX_NESTING} levels deep",
+                        event.start_mark,
+                        hint="a contract nests 4 levels at most",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise error(
                     E.ALIAS_NOT_ALLOWED,
@@ -346,6 +412,17 @@ def _compose(text: str, file: str) -> yaml.Node:
         if "\t" in text and "\\t" in message:
             hint = "YAML indentation uses spaces, not tabs"
         raise error(E.YAML_SYNTAX, message, mark, hint) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        at = exc.position
+        line_start = text.rfind("\n", 0, at) + 1
+        raise ContractError(
+            E.YAML_SYNTAX,
+            f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})",
+            file=file,
+            line=text.count("\n", 0, at) + 1,
+            column=at - line_start + 1,
+            hint='write it as an escape in a double-quoted string, e.g. "\\x00"',
+        ) from None
     except yaml.YAMLError as exc:
         raise ContractError(E.YAML_SYNTAX, str(exc), file=file) from None
     if root is None or (isinstance(root, yaml.ScalarNode) and root.value == "" and documents <= 1):
@@ -440,7 +517,8 @@ def _contract(root: _Node) -> Contract:
 def _known_zones() -> frozenset[str]:
     import zoneinfo
 
-    return frozenset(zoneinfo.available_timezones())
+    # `localtime` is the machine's own zone: a contract must mean the same instant everywhere.
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
 
 
 def _zone(at: _Node) -> str:

@@ -36,6 +36,12 @@ class Failure:
     message: str
 
 
+_DAY_US = 86_400_000_000
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+OUTSIDE_YEARS = "is outside the years 1 to 9999 that a datetime holds"
+
+
 @lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -82,7 +88,9 @@ def map_unknown_column(column: Column, array: pa.Array) -> pa.Array:
 
 
 def convert_zone_value(value: dt.datetime, zone_name: str) -> dt.datetime:
-    return value.astimezone(zone(zone_name))
+    # Through UTC: astimezone into the value's own zone returns it unchanged, so a wall time in
+    # a DST gap (02:30 in Los Angeles on 2024-03-10) would stay 02:30-08:00, not 03:30-07:00.
+    return value.astimezone(dt.UTC).astimezone(zone(zone_name))
 
 
 def convert_zone_column(array: pa.Array, zone_name: str) -> pa.Array:
@@ -119,24 +127,48 @@ def assume_zone_column(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    us = array.cast(pa.timestamp("us"))
-    early = pc.assume_timezone(us, zone_name, ambiguous="earliest", nonexistent="earliest")
-    late = pc.assume_timezone(us, zone_name, ambiguous="latest", nonexistent="latest")
-    differ = pc.fill_null(pc.not_equal(early, late), False)
-    # Read back, a gap moves the wall time; a fold does not.
-    back = pc.local_timestamp(early).cast(pa.timestamp("us"))
-    gap = pc.fill_null(pc.and_(differ, pc.not_equal(back, us)), False)
-    fold = pc.and_(differ, pc.invert(gap))
-    failures = []
-    for mask, words in (
-        (gap, "does not exist in {} (DST gap)"),
-        (fold, "is ambiguous in {} (DST fold)"),
-    ):
-        rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-        if len(rows):
-            failures.append((Failure(Code.NAIVE_DATETIME, words.format(zone_name)), rows))
-    out = pc.if_else(differ, pa.scalar(None, early.type), early)
-    return out, failures
+    # Offsets come from zoneinfo, as in the value form, not from pyarrow's zone kernels: those
+    # stop applying DST where the TZif file stops listing transitions (after 2037 in a fat file,
+    # everywhere in a slim one; apache/arrow#36110), so 2040-07-01T12:00 in Los Angeles came out
+    # an hour off. No zone changes its offset twice within a day, so a wall-clock day whose first
+    # and last microsecond have one offset (either fold) has it throughout; the rare day with a
+    # change, and days no Python datetime holds, go value by value.
+    tz = zone(zone_name)
+    local = pc.cast(array.cast(pa.timestamp("us")), pa.int64())
+    valid = pc.is_valid(local).to_numpy(zero_copy_only=False)
+    ints = pc.fill_null(local, 0).to_numpy(zero_copy_only=False)
+    days, which = np.unique(ints // _DAY_US, return_inverse=True)
+    offsets = np.zeros(len(days), dtype=np.int64)
+    by_value = np.zeros(len(days), dtype=bool)
+    for i, day in enumerate(days.tolist()):
+        try:
+            first = _NAIVE_EPOCH + dt.timedelta(days=day)
+            last = first + dt.timedelta(microseconds=_DAY_US - 1)
+        except OverflowError:
+            by_value[i] = True
+            continue
+        seen = {t.replace(tzinfo=tz, fold=f).utcoffset() for t in (first, last) for f in (0, 1)}
+        offset = seen.pop() if len(seen) == 1 else None
+        if offset is not None:
+            offsets[i] = offset // dt.timedelta(microseconds=1)
+        else:
+            by_value[i] = True
+    utc = ints - offsets[which]
+    failed = ~valid
+    by_failure: dict[Failure, list[int]] = {}
+    for row in np.flatnonzero(valid & by_value[which]).tolist():
+        try:
+            naive = _NAIVE_EPOCH + dt.timedelta(microseconds=int(ints[row]))
+            value, failure = assume_zone_value(naive, zone_name)
+        except OverflowError:
+            value, failure = None, Failure(Code.OUT_OF_RANGE, OUTSIDE_YEARS)
+        if failure is not None:
+            by_failure.setdefault(failure, []).append(row)
+            failed[row] = True
+        else:
+            utc[row] = (value - _EPOCH) // dt.timedelta(microseconds=1)
+    out = pa.array(utc, pa.int64(), mask=failed).cast(pa.timestamp("us", tz=zone_name))
+    return out, [(f, np.asarray(rows, dtype=np.int64)) for f, rows in by_failure.items()]
 
 
 # --- the step table ---------------------------------------------------------------------------
