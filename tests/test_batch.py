@@ -235,3 +235,24 @@ def test_raise_for_violations() -> None:
 def test_every_code_of_the_report_is_a_known_code(contract: skewless.Contract) -> None:
     report = contract.validate(frame(user_id=["a", "b", "c"]))
     assert {v.code for v in report.violations} <= {c.value for c in Code}
+
+
+def test_nanosecond_timestamps_are_read_like_the_per_value_form() -> None:
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ncolumns:\n"
+        "  a: {type: datetime, timezone: UTC}\n  n: {type: datetime, timezone: UTC, naive: assume}\n"
+    )
+    aware = pd.Series(pd.to_datetime(["1969-12-31T23:59:59.999999999Z"], format="ISO8601"))
+    naive = pd.Series(pd.to_datetime(["2024-01-01T00:00:00.000000999"], format="ISO8601"))
+    out = contract.normalize(pd.DataFrame({"a": aware, "n": naive}))
+    assert out["a"].iloc[0] == pd.Timestamp(aware.iloc[0].to_pydatetime(warn=False))
+    assert out["n"].iloc[0] == pd.Timestamp("2024-01-01T00:00Z")
+
+
+def test_timestamps_outside_python_years_are_out_of_range() -> None:
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ncolumns:\n  a: {type: datetime, timezone: UTC}\n"
+    )
+    seconds = pa.array([0, 10**12 * 300], pa.timestamp("s", tz="UTC"))
+    report = contract.validate(pd.DataFrame({"a": pd.arrays.ArrowExtensionArray(seconds)}))
+    assert codes(report) == {("out_of_range", "a", 1)}

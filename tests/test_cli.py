@@ -172,7 +172,7 @@ def test_several_files_one_bad_one_good_exits_1(tmp_path: Path) -> None:
     assert text.code == 1
     lines = text.out.splitlines()
     assert lines[0] == f"PASS {good}: 2 rows pass user_features 2.1.0"
-    assert lines[1] == f"FAIL {bad}: 1 violations in 1 of 2 rows (user_features 2.1.0)"
+    assert lines[1] == f"FAIL {bad}: 1 violation in 1 of 2 rows (user_features 2.1.0)"
     assert as_json.code == 1
     doc = as_json.json()
     assert set(doc) == {"ok", "reports"}
@@ -275,10 +275,10 @@ def test_junit_is_xml_with_a_testsuite_per_file(tmp_path: Path) -> None:
     assert set(cases) == {"user_age", "country"}
     age_failure = cases["user_age"].find("failure")
     assert age_failure is not None
-    assert age_failure.get("message") == "1 violations"
+    assert age_failure.get("message") == "1 violation"
     assert age_failure.text == (
         "row 0: wrong_type: value <redacted>: "
-        "expected an integer, found a string (set coerce: true to parse text)"
+        "is not an integer (expected digits with an optional sign)"
     )
     assert unreadable.get("errors") == "1"
     error = unreadable.find("testcase/error")

@@ -414,6 +414,8 @@ def convert_column(column: Column, data: ColumnData, *, text: bool) -> Converted
     """Read one column into its contract type (object columns go value by value)."""
     import pyarrow as pa
 
+    if isinstance(data, list):  # values parsed from JSON: NaN is a value there
+        return convert_python(column, data, nan_is_null=False)
     if not isinstance(data, pa.Array | pa.ChunkedArray) and data.dtype == object:
         return convert_python(column, data.tolist())
     return convert_arrow(column, arrow_of(data), text=text)
@@ -423,9 +425,31 @@ def raw_values(data: ColumnData) -> Callable[[np.ndarray], Sequence[Any]]:
     """A getter for the values as they arrived, at given rows (for the report)."""
     import pyarrow as pa
 
-    if isinstance(data, pa.Array | pa.ChunkedArray):
-        return lambda rows: data.take(rows).to_pylist()
-    return lambda rows: data.iloc[rows].tolist()
+    def get(rows: np.ndarray) -> Sequence[Any]:
+        if isinstance(data, list):
+            return [data[i] for i in rows.tolist()]
+        try:
+            if isinstance(data, pa.Array | pa.ChunkedArray):
+                return list(data.take(rows).to_pylist())
+            return list(data.iloc[rows].tolist())
+        except (OverflowError, ValueError, pa.ArrowException):
+            # A value Python cannot hold (a timestamp in year 300000): show pyarrow's text.
+            return [_shown(s) for s in arrow_of(data).take(rows)]
+
+    return get
+
+
+def _shown(scalar: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return scalar.as_py()
+    except (OverflowError, ValueError):
+        try:
+            return pc.cast(scalar, pa.string()).as_py()
+        except pa.ArrowException:
+            return f"<{scalar.type} value>"
 
 
 def frame_columns(data: Any, source: str) -> dict[str, ColumnData]:
@@ -468,7 +492,7 @@ def _fits(column: Column, data: ColumnData) -> bool:
     """Whether a sample of a column reads cleanly as `column`'s type."""
     import pyarrow as pa
 
-    sample = data[:100] if isinstance(data, pa.Array | pa.ChunkedArray) else data.iloc[:100]
+    sample = data[:100] if isinstance(data, list | pa.Array | pa.ChunkedArray) else data.iloc[:100]
     converted = convert_column(column, sample, text=True)
     return not converted.failures and converted.array.null_count < len(converted.array)
 

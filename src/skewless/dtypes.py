@@ -29,6 +29,7 @@ from skewless.normalize import (
     assume_zone_value,
     convert_zone_column,
     convert_zone_value,
+    instant_offsets,
 )
 
 if TYPE_CHECKING:
@@ -55,12 +56,15 @@ _DATETIME = re.compile(DATETIME_TEXT)
 _NAIVE = "has no timezone (naive: reject; expected an offset, e.g. {})"
 
 
-def is_null(value: Any, column: Column) -> bool:
-    """Whether a Python value is a null for this column (see the module docstring on NaN)."""
+def is_null(value: Any, column: Column, *, nan_is_null: bool = True) -> bool:
+    """Whether a Python value is a null for this column (see the module docstring on NaN).
+
+    `nan_is_null=False` for values parsed from JSON, where NaN is always a value.
+    """
     if value is None:
         return True
     if isinstance(value, float) and value != value:
-        return column.type != "float"
+        return nan_is_null and column.type != "float"
     kind = type(value).__name__
     return kind in ("NAType", "NaTType")
 
@@ -92,7 +96,25 @@ def wrong_type(column: Column, value: Any) -> Failure:
         )
     elif isinstance(value, str) and not column.coerce and column.type not in ("string", "category"):
         message += " (set coerce: true to parse text)"
+    elif column.type == "date" and isinstance(value, dt.datetime):
+        message += " (a datetime is not a date: keep dates as datetime.date or Arrow date32)"
     return Failure(Code.WRONG_TYPE, message)
+
+
+_TEXT_FORM = {
+    "integer": "digits with an optional sign",
+    "float": "a decimal number, nan or inf",
+    "boolean": "true or false",
+    "date": "YYYY-MM-DD",
+    "datetime": "ISO 8601, e.g. 2024-05-01T10:00:00Z",
+}
+
+
+def not_text_of(column: Column) -> Failure:
+    """Text that does not read as the column's type (the grammar is the same in both forms)."""
+    return Failure(
+        Code.WRONG_TYPE, f"is not {_ARTICLE[column.type]} (expected {_TEXT_FORM[column.type]})"
+    )
 
 
 _ARTICLE = {
@@ -138,27 +160,27 @@ def _from_text(column: Column, text: str) -> tuple[Any, Failure | None]:
     ctype = column.type
     if ctype == "integer":
         if not _INT.fullmatch(text):
-            return None, wrong_type(column, text)
+            return None, not_text_of(column)
         return _int(int(text))
     if ctype == "float":
         if not _FLOAT.fullmatch(text):
-            return None, wrong_type(column, text)
+            return None, not_text_of(column)
         return float(text), None
     if ctype == "boolean":
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true", None
-        return None, wrong_type(column, text)
+        return None, not_text_of(column)
     if ctype == "date":
         if not _DATE.fullmatch(text):
-            return None, wrong_type(column, text)
+            return None, not_text_of(column)
         try:
             return dt.date.fromisoformat(text), None
         except ValueError:
             return None, Failure(Code.WRONG_TYPE, "is not a calendar date")
     # datetime
     if not _DATETIME.fullmatch(text):
-        return None, wrong_type(column, text)
+        return None, not_text_of(column)
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -282,7 +304,7 @@ _UNCHANGED: dict[str, frozenset[type]] = {
 }
 
 
-def convert_python(column: Column, values: list[Any]) -> Converted:
+def convert_python(column: Column, values: list[Any], *, nan_is_null: bool = True) -> Converted:
     """Vectorised form over Python objects (object columns, JSON records): one value at a time."""
     import numpy as np
     import pyarrow as pa
@@ -299,7 +321,7 @@ def convert_python(column: Column, values: list[Any]) -> Converted:
     out: list[Any] = []
     failed: dict[Failure, list[int]] = {}
     for i, value in enumerate(values):
-        if is_null(value, column):
+        if is_null(value, column, nan_is_null=nan_is_null):
             out.append(None)
             continue
         converted, failure = convert_scalar(column, value)
@@ -498,7 +520,7 @@ def _parse_text(column: Column, array: pa.Array) -> Converted:
         ok = pc.is_in(lowered, value_set=pa.array(["true", "false"], lowered.type))
         bad = pc.and_(pc.is_valid(array), pc.invert(ok))
         out = pc.if_else(ok, pc.equal(lowered, "true"), pa.scalar(None, pa.bool_()))
-        return _with_wrong(column, array, out, bad)
+        return _with_wrong(column, out, bad)
     grammar = INT_TEXT if ctype == "integer" else FLOAT_TEXT
     ok = pc.fill_null(pc.match_substring_regex(array, full_match(grammar)), False)
     bad = pc.and_(pc.is_valid(array), pc.invert(ok))
@@ -506,7 +528,7 @@ def _parse_text(column: Column, array: pa.Array) -> Converted:
         pc.if_else(ok, array, pa.scalar(None, array.type)), r"\A\+", ""
     )
     if ctype == "float":
-        return _with_wrong(column, array, unsigned.cast(pa.float64()), bad)
+        return _with_wrong(column, unsigned.cast(pa.float64()), bad)
     digits = pc.replace_substring_regex(unsigned, r"\A-?0*", "")
     length = pc.utf8_length(digits)
     negative = pc.starts_with(unsigned, "-")
@@ -520,7 +542,7 @@ def _parse_text(column: Column, array: pa.Array) -> Converted:
     )
     over = pc.fill_null(over, False)
     parsed = pc.if_else(over, pa.scalar(None, unsigned.type), unsigned).cast(pa.int64())
-    converted = _with_wrong(column, array, parsed, bad)
+    converted = _with_wrong(column, parsed, bad)
     over_rows = _rows(over)
     if len(over_rows):
         converted.failures.append(
@@ -529,18 +551,10 @@ def _parse_text(column: Column, array: pa.Array) -> Converted:
     return converted
 
 
-def _with_wrong(column: Column, raw: pa.Array, out: pa.Array, bad: Any) -> Converted:
+def _with_wrong(column: Column, out: pa.Array, bad: Any) -> Converted:
+    """`out` with the rows where text did not read as the column's type reported."""
     rows = _rows(bad)
-    failures = []
-    if len(rows):
-        # Group by message so each failure reads like the per-value form's.
-        by_failure: dict[Failure, list[int]] = {}
-        for r, value in zip(rows.tolist(), raw.take(rows).to_pylist(), strict=True):
-            by_failure.setdefault(wrong_type(column, value), []).append(r)
-        import numpy as np
-
-        failures = [(f, np.asarray(r, dtype=np.int64)) for f, r in by_failure.items()]
-    return Converted(out, failures)
+    return Converted(out, [(not_text_of(column), rows)] if len(rows) else [])
 
 
 def _timestamps(column: Column, array: pa.Array) -> Converted:
@@ -549,20 +563,22 @@ def _timestamps(column: Column, array: pa.Array) -> Converted:
 
     assert column.timezone is not None
     target = arrow_type(column)
+    array, outside = _microseconds(array)
     t = array.type
     if t.tz is not None:
         # An array typed in the column's own zone holds no value in another zone.
         if column.other_zones == "reject" and t.tz != column.timezone:
-            ours = pc.local_timestamp(array.cast(pa.timestamp(t.unit, tz=column.timezone)))
-            theirs = pc.local_timestamp(array)
-            bad = pc.not_equal(ours, theirs)
-            return _split(
+            instants = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy(zero_copy_only=False)
+            bad = instant_offsets(instants, t.tz) != instant_offsets(instants, column.timezone)
+            converted = _split(
                 column,
                 array,
-                bad,
+                pa.array(bad),
                 Failure(Code.WRONG_TIMEZONE, f"is not in {column.timezone} (other_zones: reject)"),
             )
-        return Converted(convert_zone_column(array, column.timezone), [])
+            converted.failures.extend(outside)
+            return converted
+        return Converted(convert_zone_column(array, column.timezone), outside)
     if column.naive == "reject":
         rows = _rows(pc.is_valid(array))
         failures = []
@@ -576,6 +592,39 @@ def _timestamps(column: Column, array: pa.Array) -> Converted:
                     rows,
                 )
             )
-        return Converted(pa.nulls(len(array), target), failures)
+        return Converted(pa.nulls(len(array), target), failures + outside)
     out, failures = assume_zone_column(array, column.timezone)
-    return Converted(out, failures)
+    return Converted(out, failures + outside)
+
+
+_US_MIN, _US_MAX = -62_135_596_800_000_000, 253_402_300_799_999_999  # years 1 to 9999
+_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _microseconds(array: pa.Array) -> tuple[pa.Array, list[tuple[Failure, np.ndarray]]]:
+    """Timestamps in microseconds, as the per-value form holds them.
+
+    Nanoseconds are dropped (floor, as pandas' `to_pydatetime` does); instants outside the years
+    1 to 9999, which no Python datetime holds, are out_of_range and nulled.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = array.type
+    raw = pc.cast(array, pa.int64())
+    valid = pc.is_valid(raw).to_numpy(zero_copy_only=False)
+    ints = pc.fill_null(raw, 0).to_numpy(zero_copy_only=False)
+    if t.unit == "ns":
+        us = ints // 1000
+    else:
+        per = _PER_UNIT[t.unit]
+        limit = _US_MAX // per + 1
+        ints = np.clip(ints, -limit, limit)  # no overflow below; clipped values fail the range
+        us = ints * per
+    outside = valid & ((us < _US_MIN) | (us > _US_MAX))
+    failures = []
+    if outside.any():
+        failures.append((Failure(Code.OUT_OF_RANGE, OUTSIDE_YEARS), np.flatnonzero(outside)))
+    out = pa.array(us, pa.int64(), mask=~valid | outside).cast(pa.timestamp("us", tz=t.tz))
+    return out, failures

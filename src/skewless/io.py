@@ -260,9 +260,8 @@ def _json_record(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _object_columns(columns: dict[str, list[Any]]) -> dict[str, Any]:
-    import pandas as pd
-
-    return {key: pd.Series(values, dtype=object) for key, values in columns.items()}
+    # Plain lists: the batch engine reads them as JSON values, where NaN is a value, not a null.
+    return dict(columns)
 
 
 # --- validating a source ----------------------------------------------------------------------

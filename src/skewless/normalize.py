@@ -171,6 +171,50 @@ def assume_zone_column(
     return out, [(f, np.asarray(rows, dtype=np.int64)) for f, rows in by_failure.items()]
 
 
+def instant_offsets(instants_us: np.ndarray, zone_name: str) -> np.ndarray:
+    """UTC offset (in microseconds) of `zone_name` at each instant, from zoneinfo.
+
+    Like `assume_zone_column`, one lookup per UTC day, value by value only on days with a
+    change. A fixed offset written as arrow does ('+07:00') is its own offset.
+    """
+    import re
+
+    import numpy as np
+
+    fixed = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone_name)
+    if fixed:
+        sign = -1 if fixed.group(1) == "-" else 1
+        minutes = int(fixed.group(2)) * 60 + int(fixed.group(3))
+        return np.full(len(instants_us), sign * minutes * 60_000_000, dtype=np.int64)
+    tz = zone(zone_name)
+    us = dt.timedelta(microseconds=1)
+
+    def offset_at(instant_us: int) -> int:
+        moment = _EPOCH + dt.timedelta(microseconds=instant_us)
+        offset = moment.astimezone(tz).utcoffset()
+        return 0 if offset is None else offset // us
+
+    days, which = np.unique(instants_us // _DAY_US, return_inverse=True)
+    per_day = np.zeros(len(days), dtype=np.int64)
+    mixed = np.zeros(len(days), dtype=bool)
+    for i, day in enumerate(days.tolist()):
+        try:
+            first = offset_at(day * _DAY_US)
+            last = offset_at(day * _DAY_US + _DAY_US - 1)
+        except OverflowError:
+            mixed[i] = True
+            continue
+        per_day[i] = first
+        mixed[i] = first != last
+    out = per_day[which]
+    for row in np.flatnonzero(mixed[which]).tolist():
+        try:
+            out[row] = offset_at(int(instants_us[row]))
+        except OverflowError:
+            out[row] = 0
+    return out
+
+
 # --- the step table ---------------------------------------------------------------------------
 
 

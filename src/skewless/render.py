@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
 from skewless import __version__
-from skewless.report import Report, escape_name
+from skewless.report import Report, counted, escape_name
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,7 +78,7 @@ def report_junit(reports: list[Report | tuple[str, str]], max_violations: int | 
                 suite, "testcase", classname=_safe(report.source), name=_safe(name)
             )
             total = sum(counts.get(name, {}).values())
-            failure = ET.SubElement(case, "failure", message=_safe(f"{total} violations"))
+            failure = ET.SubElement(case, "failure", message=_safe(counted(total, "violation")))
             failure.text = _safe("\n".join(by_column.get(name, [])))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
@@ -116,7 +116,7 @@ def report_text(
         console.print(
             Text.assemble(
                 ("FAIL ", "bold red"),
-                f"{escape_name(report.source)}: {report.total} violations in "
+                f"{escape_name(report.source)}: {counted(report.total, 'violation')} in "
                 f"{report.rows_failed} of "
                 f"{report.rows} rows ({report.contract} {report.version})",
             )

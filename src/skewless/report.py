@@ -57,6 +57,11 @@ def escape(value: Any, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 violation', '2 violations'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def escape_name(name: str) -> str:
     """A column name as printable text (names from data files can hold anything)."""
     return name if name.isprintable() and len(name) <= 200 else escape(name, 200)
@@ -197,7 +202,8 @@ class Report:
             return f"{self.source}: {self.rows} rows pass {self.contract} {self.version}"
         counts = ", ".join(f"{code} x{n}" for code, n in self.counts.items())
         return (
-            f"{self.source}: {self.total} violations in {self.rows_failed} of {self.rows} rows "
+            f"{self.source}: {counted(self.total, 'violation')} in {self.rows_failed} of "
+            f"{self.rows} rows "
             f"against {self.contract} {self.version}: {counts}"
         )
 
