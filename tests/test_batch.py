@@ -256,3 +256,9 @@ def test_timestamps_outside_python_years_are_out_of_range() -> None:
     seconds = pa.array([0, 10**12 * 300], pa.timestamp("s", tz="UTC"))
     report = contract.validate(pd.DataFrame({"a": pd.arrays.ArrowExtensionArray(seconds)}))
     assert codes(report) == {("out_of_range", "a", 1)}
+
+
+def test_rename_hint_escapes_odd_names_once(contract: skewless.Contract) -> None:
+    data = frame(browser=["Chrome", "Safari", "Other"]).rename(columns={"browser": "brow\nser"})
+    missing = next(v for v in contract.validate(data).violations if v.code == "missing_column")
+    assert missing.message.endswith("renamed to 'brow\\nser'?")

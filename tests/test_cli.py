@@ -269,10 +269,14 @@ def test_junit_is_xml_with_a_testsuite_per_file(tmp_path: Path) -> None:
     ]
     passing, failing, unreadable = suites
     assert passing.get("failures") == "0"
-    assert [c.get("name") for c in passing.iter("testcase")] == ["contract"]
+    columns = list(skewless.load_contract(USER_FEATURES).column_names)
+    assert [c.get("name") for c in passing.iter("testcase")] == columns
+    assert passing.find("testcase/failure") is None
     assert failing.get("failures") == "2"
+    assert failing.get("tests") == str(len(columns))
     cases = {c.get("name"): c for c in failing.iter("testcase")}
-    assert set(cases) == {"user_age", "country"}
+    assert set(cases) == set(columns)
+    assert {n for n, c in cases.items() if c.find("failure") is not None} == {"user_age", "country"}
     age_failure = cases["user_age"].find("failure")
     assert age_failure is not None
     assert age_failure.get("message") == "1 violation"

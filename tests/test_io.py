@@ -200,6 +200,16 @@ def test_ragged_rows(contract_path: Path, contract: skewless.Contract, tmp_path:
     assert triples(validate_file(contract, data).to_dict()) == triples(doc)
 
 
+def test_blank_lines_keep_row_ids(contract: skewless.Contract, tmp_path: Path) -> None:
+    data = tmp_path / "blank.csv"
+    data.write_bytes(b"id,name,score\n1,a,1.5\n\n3,c,x\n")
+    report = validate_file(contract, data)
+    # A blank line is a record with every field null; the record after it keeps its row id.
+    found = {(v.code, v.row) for v in report.violations}
+    assert found == {("null_not_allowed", 1), ("wrong_type", 2)}
+    assert report.rows == 3
+
+
 def test_invalid_utf8_in_a_cell(contract_path: Path, tmp_path: Path) -> None:
     (tmp_path / "bytes.csv").write_bytes(b"id,name,score\n1,ok,1.0\n2,a\xff\xfeb,2.0\n3,c,x\n")
     code, doc = validate_json(contract_path, tmp_path / "bytes.csv")

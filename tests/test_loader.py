@@ -510,3 +510,12 @@ def test_lint_never_prints_a_traceback(tmp_path: Path) -> None:
         code = expectation(path).code
         line = next(t for t in result.stderr.splitlines() if t.startswith(f"{path}:"))
         assert f": {code}: " in line
+
+
+def test_pattern_errors_speak_of_the_pattern_as_written() -> None:
+    with pytest.raises(skewless.ContractError) as info:
+        skewless.loads_contract(
+            "contract: t\nversion: 1.0.0\ncolumns:\n  a: {type: string, pattern: '(abc'}\n"
+        )
+    assert "\\A(?:" not in str(info.value)
+    assert "missing )" in str(info.value)

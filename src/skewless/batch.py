@@ -27,7 +27,7 @@ from skewless.dtypes import Converted, convert_arrow, convert_python
 from skewless.errors import Code, InputError, ViolationError
 from skewless.loader import duration_us
 from skewless.normalize import normalize_column
-from skewless.report import Block, Report, escape_name
+from skewless.report import Block, Report, escape
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,7 +97,14 @@ class BatchValidator:
     ) -> Outcome:
         """Validate named columns; `text=True` parses them by the contract (untyped sources)."""
         n = rows if rows is not None else (len(next(iter(columns.values()))) if columns else 0)
-        report = Report(self.contract.name, self.contract.version, source, n, list(pre))
+        report = Report(
+            self.contract.name,
+            self.contract.version,
+            source,
+            n,
+            list(pre),
+            columns=self.contract.column_names,
+        )
         blocks = report.blocks
         known = {c.name: c for c in self.contract.columns}
         present = [c for c in self.contract.columns if c.name in columns and c.allowed_in(env)]
@@ -134,7 +141,7 @@ class BatchValidator:
             if col.only_in is not None:
                 message += f" (required in {col.only_in} data)"
             if col.name in renamed:
-                message += f"; renamed to {escape_name(renamed[col.name])!r}?"
+                message += f"; renamed to {escape(renamed[col.name])}?"
             blocks.append(Block(Code.MISSING_COLUMN, col.name, message, order=self.order[col.name]))
         back = {new: old for old, new in renamed.items()}
         for name in unexpected:
@@ -144,7 +151,7 @@ class BatchValidator:
             else:
                 message = "is not in the contract (extra_columns: reject)"
                 if name in back:
-                    message += f"; renamed from {back[name]!r}?"
+                    message += f"; renamed from {escape(back[name])}?"
             blocks.append(
                 Block(Code.UNEXPECTED_COLUMN, name, message, order=len(self.order) + len(blocks))
             )

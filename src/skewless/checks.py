@@ -51,6 +51,7 @@ def compile_pattern(pattern: str) -> Any:
     options = re2.Options()
     options.log_errors = False
     try:
+        re2.compile(pattern, options)  # errors speak of the pattern as written
         return re2.compile(full_match(pattern), options)
     except re2.error as exc:
         detail = exc.args[0] if exc.args else exc

@@ -18,7 +18,7 @@ from rich.console import Console
 from skewless import __version__
 from skewless.errors import ContractError, InputError
 from skewless.loader import load_contract
-from skewless.report import Report, escape, escape_name
+from skewless.report import Report, escape_name, printable
 
 PASS, FINDINGS, CANNOT_JUDGE = 0, 1, 2
 
@@ -113,7 +113,7 @@ def validate(
     try:
         loaded = load_contract(contract)
     except ContractError as exc:
-        _fail(f"the contract does not load: {escape(str(exc), 10_000)[1:-1]}")
+        _fail(f"the contract does not load: {printable(str(exc))}")
     results: list[Report | tuple[str, str]] = []
     unreadable = False
     for path in data:
@@ -157,7 +157,7 @@ def lint(
         except ContractError as exc:
             unreadable = exc.code.value in ("unreadable", "too_large")
             worst = max(worst, CANNOT_JUDGE if unreadable else FINDINGS)
-            _err_console().print(escape(str(exc), 10_000)[1:-1], markup=False)
+            _err_console().print(printable(str(exc)), markup=False)
             continue
         console.print(
             f"ok {path}: {loaded.name} {loaded.version}, {len(loaded.columns)} columns",

@@ -124,8 +124,12 @@ def read_csv(path: Path) -> Source:
             table = pcsv.read_csv(
                 io.BytesIO(data),
                 read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
+                # Blank lines are records too (a ragged one, unless the file has one column):
+                # skipping them would shift the row ids of every record after them.
                 parse_options=pcsv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=on_bad_row
+                    newlines_in_values=True,
+                    invalid_row_handler=on_bad_row,
+                    ignore_empty_lines=False,
                 ),
                 convert_options=pcsv.ConvertOptions(
                     column_types=dict.fromkeys(header, pa.binary()),

@@ -57,6 +57,11 @@ def escape(value: Any, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def printable(text: str, keep: str = "") -> str:
+    """Text with every non-printable character escaped in place (no quotes added)."""
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
 def counted(n: int, noun: str) -> str:
     """'1 violation', '2 violations'."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
@@ -114,6 +119,7 @@ class Report:
     rows: int
     blocks: list[Block] = field(default_factory=list)
     redact_all: bool = False
+    columns: tuple[str, ...] = ()  # the contract's columns, for outputs that list each one
 
     @property
     def ok(self) -> bool:
