@@ -515,10 +515,20 @@ def _contract(root: _Node) -> Contract:
 
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    import zoneinfo
+    """Zone names from the tzdata package, so a contract loads the same on every machine.
 
-    # `localtime` is the machine's own zone: a contract must mean the same instant everywhere.
-    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+    (The system's zone directory varies, and holds `localtime`, the machine's own zone: a
+    contract must mean the same instant everywhere.)
+    """
+    from importlib import resources
+
+    try:
+        names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is a dependency
+        import zoneinfo
+
+        names = sorted(zoneinfo.available_timezones())
+    return frozenset(names) - {"localtime"}
 
 
 def _zone(at: _Node) -> str:
