@@ -8,14 +8,12 @@ contract's own parser reads them. Every error names the file, line, column and k
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 
@@ -29,11 +27,9 @@ from skewless.contract import (
 )
 from skewless.errors import ContractError
 from skewless.errors import ContractErrorCode as E
+from skewless.yaml_dialect import Node, compose, did_you_mean, type_name
 
 MAX_CONTRACT_BYTES = 1 << 20
-# A contract nests 4 deep at most (columns > name > unknown > map_to); refusing deeper input
-# while parsing keeps PyYAML's recursive composer from overflowing the stack.
-MAX_NESTING = 20
 _CONTRACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _SEMVER = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -97,230 +93,6 @@ TYPE_ALIASES = {
 }
 
 
-# --- the YAML dialect -------------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-style booleans and numbers and no implicit timestamps."""
-
-
-_DROPPED = {
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:value",  # `=` is a plain string here
-    "tag:yaml.org,2002:merge",  # so is `<<`: merges need aliases, which are refused anyway
-}
-_Loader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] not in _DROPPED]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+"
-        r"|\.[0-9]+[eE][-+]?[0-9]+)|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-
-_SCALAR_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-}
-
-
-def _implicit_tag(text: str) -> str:
-    """The tag this dialect gives `text` written plain (without quotes or a tag)."""
-    for tag, regexp in _Loader.yaml_implicit_resolvers.get(text[:1], []):
-        if regexp.match(text):
-            return str(tag)
-    return "tag:yaml.org,2002:str"
-
-
-def _scalar_value(node: yaml.ScalarNode) -> Any:
-    tag, text = node.tag, node.value
-    if tag == "tag:yaml.org,2002:str":
-        return text
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        return text.lower() == "true"
-    if tag == "tag:yaml.org,2002:int":
-        return int(text)
-    lowered = text.lower()
-    if lowered.endswith(".inf"):
-        return -math.inf if lowered.startswith("-") else math.inf
-    if lowered == ".nan":
-        return math.nan
-    return float(text)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
-        type(value), type(value).__name__
-    )
-
-
-# --- nodes with their place in the file -------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Node:
-    node: yaml.Node
-    path: str
-    file: str
-
-    def error(self, code: E, message: str, hint: str | None = None) -> ContractError:
-        mark = self.node.start_mark
-        return ContractError(
-            code,
-            message,
-            file=self.file,
-            line=mark.line + 1,
-            column=mark.column + 1,
-            path=self.path,
-            hint=hint,
-        )
-
-    def fail(self, code: E, message: str, hint: str | None = None) -> NoReturn:
-        raise self.error(code, message, hint)
-
-    def child(self, node: yaml.Node, key: str | int) -> _Node:
-        sep = "" if not self.path else "."
-        if isinstance(key, str) and not key.isprintable():
-            key = repr(key)  # the path is shown in terminals and logs: no raw control characters
-        path = f"{self.path}[{key}]" if isinstance(key, int) else f"{self.path}{sep}{key}"
-        return _Node(node, path, self.file)
-
-    def refuse_tag(self) -> None:
-        """Fail on any tag but the plain ones (before looking at the node's shape)."""
-        node = self.node
-        if isinstance(node, yaml.ScalarNode):
-            allowed = node.tag in _SCALAR_TAGS
-        elif isinstance(node, yaml.MappingNode):
-            allowed = node.tag == "tag:yaml.org,2002:map"
-        else:
-            allowed = node.tag == "tag:yaml.org,2002:seq"
-        if not allowed:
-            self.fail(E.UNSUPPORTED_TAG, f"tag {node.tag!r} is not allowed in a contract")
-
-    def value(self) -> Any:
-        node = self.node
-        self.refuse_tag()
-        if isinstance(node, yaml.ScalarNode):
-            # An explicit `!!int`, `!!float`, `!!bool` or `!!null` must hold text of its kind.
-            if node.tag != "tag:yaml.org,2002:str" and _implicit_tag(node.value) != node.tag:
-                kind = node.tag.rsplit(":", 1)[-1]
-                self.fail(
-                    E.INVALID_VALUE,
-                    f"{node.value!r} is not a valid !!{kind}",
-                    "drop the tag: plain values are typed by the dialect",
-                )
-            value = _scalar_value(node)
-            if isinstance(value, str) and not _encodable(value):
-                self.fail(
-                    E.INVALID_VALUE,
-                    f"{value!r} holds a lone surrogate (invalid Unicode)",
-                    'write the character itself or a \\U escape, e.g. "\\U0001F600"',
-                )
-            return value
-        kind = "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
-        self.fail(E.INVALID_TYPE, f"expected a single value, found {kind}")
-
-    def mapping(self, what: str = "a mapping") -> dict[str, tuple[_Node, _Node]]:
-        node = self.node
-        self.refuse_tag()
-        if not isinstance(node, yaml.MappingNode):
-            found = "a list" if isinstance(node, yaml.SequenceNode) else _type_name(self.value())
-            self.fail(E.INVALID_TYPE, f"expected {what}, found {found}")
-        out: dict[str, tuple[_Node, _Node]] = {}
-        for key_node, value_node in node.value:
-            key_at = _Node(key_node, self.path, self.file)
-            key = key_at.value()
-            if not isinstance(key, str):
-                key_at.fail(
-                    E.INVALID_TYPE,
-                    f"keys are strings, found {_type_name(key)} {key!r}",
-                    hint=f"quote it: '{key_node.value}'",
-                )
-            if key in out:
-                first = out[key][0].node.start_mark.line + 1
-                key_at.child(key_node, key).fail(
-                    E.DUPLICATE_KEY, f"{key!r} appears twice (first on line {first})"
-                )
-            out[key] = (key_at.child(key_node, key), self.child(value_node, key))
-        return out
-
-    def sequence(self, what: str = "a list") -> list[_Node]:
-        node = self.node
-        self.refuse_tag()
-        if not isinstance(node, yaml.SequenceNode):
-            found = "a mapping" if isinstance(node, yaml.MappingNode) else _type_name(self.value())
-            self.fail(E.INVALID_TYPE, f"expected {what}, found {found}")
-        return [self.child(item, i) for i, item in enumerate(node.value)]
-
-    # typed scalars
-
-    def string(self) -> str:
-        value = self.value()
-        if not isinstance(value, str):
-            self.fail(E.INVALID_TYPE, f"expected a string, found {_type_name(value)} {value!r}")
-        return value
-
-    def boolean(self) -> bool:
-        value = self.value()
-        if not isinstance(value, bool):
-            hint = "write true or false" if isinstance(value, str) else None
-            self.fail(
-                E.INVALID_TYPE, f"expected true or false, found {_type_name(value)} {value!r}", hint
-            )
-        return value
-
-    def count(self) -> int:
-        value = self.value()
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(E.INVALID_TYPE, f"expected a whole number, found {_type_name(value)}")
-        if value < 0:
-            self.fail(E.INVALID_VALUE, f"must be 0 or more, found {value}")
-        return value
-
-    def choice(self, options: tuple[str, ...]) -> str:
-        value = self.string()
-        if value not in options:
-            self.fail(
-                E.INVALID_VALUE,
-                f"{value!r} is not one of {', '.join(options)}",
-                _did_you_mean(value, options),
-            )
-        return value
-
-
-def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -361,80 +133,15 @@ def loads_contract(text: str, *, file: str = "<string>") -> Contract:
     """Parse a contract from YAML text (see `load_contract`)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONTRACT_BYTES:
         raise ContractError(E.TOO_LARGE, f"contracts are limited to {MAX_CONTRACT_BYTES} bytes")
-    root = _compose(text.removeprefix("\ufeff"), file)
-    return _contract(_Node(root, "", file))
-
-
-def _compose(text: str, file: str) -> yaml.Node:
-    def error(code: E, message: str, mark: Any, hint: str | None = None) -> ContractError:
-        line = mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        return ContractError(code, message, file=file, line=line, column=column, hint=hint)
-
-    # Only blank lines and comments: empty, even with tabs (YAML would call a tab a syntax error).
-    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        raise ContractError(E.EMPTY, "the contract is empty", file=file)
-    documents = depth = 0
-    try:
-        # Refuse anchors and aliases before anything expands them.
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_NESTING:
-                    raise error(
-                        E.INVALID_TYPE,
-                        f"nested more than {MAX_NESTING} levels deep",
-                        event.start_mark,
-                        hint="a contract nests 4 levels at most",
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise error(
-                    E.ALIAS_NOT_ALLOWED,
-                    "anchors and aliases (&name, *name) are not allowed in a contract",
-                    event.start_mark,
-                    hint="write each value out",
-                )
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise error(
-                        E.MULTIPLE_DOCUMENTS,
-                        "a contract file holds one YAML document",
-                        event.start_mark,
-                    )
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        hint = None
-        if "\t" in text and "\\t" in message:
-            hint = "YAML indentation uses spaces, not tabs"
-        raise error(E.YAML_SYNTAX, message, mark, hint) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
-        at = exc.position
-        line_start = text.rfind("\n", 0, at) + 1
-        raise ContractError(
-            E.YAML_SYNTAX,
-            f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason})",
-            file=file,
-            line=text.count("\n", 0, at) + 1,
-            column=at - line_start + 1,
-            hint='write it as an escape in a double-quoted string, e.g. "\\x00"',
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ContractError(E.YAML_SYNTAX, str(exc), file=file) from None
-    if root is None or (isinstance(root, yaml.ScalarNode) and root.value == "" and documents <= 1):
-        raise ContractError(E.EMPTY, "the contract is empty", file=file)
-    return root
+    root = compose(text.removeprefix("\ufeff"), file)
+    return _contract(Node(root, "", file))
 
 
 # --- the contract -----------------------------------------------------------------------------
 
 
 def _check_keys(
-    keys: dict[str, tuple[_Node, _Node]],
+    keys: dict[str, tuple[Node, Node]],
     allowed: tuple[str, ...],
     elsewhere: Callable[[str], str | None] = lambda _k: None,
 ) -> None:
@@ -446,10 +153,10 @@ def _check_keys(
             key_node.fail(E.NOT_APPLICABLE, where)
         if key in NOT_YET:
             key_node.fail(E.UNSUPPORTED_KEY, NOT_YET[key])
-        key_node.fail(E.UNKNOWN_KEY, f"unknown key {key!r}", _did_you_mean(key, allowed))
+        key_node.fail(E.UNKNOWN_KEY, f"unknown key {key!r}", did_you_mean(key, allowed))
 
 
-def _contract(root: _Node) -> Contract:
+def _contract(root: Node) -> Contract:
     keys = root.mapping("a mapping of contract keys (contract, version, columns, ...)")
     _check_keys(keys, TOP_KEYS)
     for required in ("contract", "version", "columns"):
@@ -469,7 +176,7 @@ def _contract(root: _Node) -> Contract:
     if not isinstance(version, str):
         version_at.fail(
             E.INVALID_TYPE,
-            f"expected a version string, found {_type_name(version)} {version!r}",
+            f"expected a version string, found {type_name(version)} {version!r}",
             "a semantic version such as 1.0.0",
         )
     if not _SEMVER.fullmatch(version):
@@ -531,17 +238,17 @@ def _known_zones() -> frozenset[str]:
     return frozenset(names) - {"localtime"}
 
 
-def _zone(at: _Node) -> str:
+def _zone(at: Node) -> str:
     zone = at.string()
     if zone in ("UTC", "Z") or zone in _known_zones():
         return "UTC" if zone == "Z" else zone
-    hint = _did_you_mean(zone, sorted(_known_zones()))
+    hint = did_you_mean(zone, sorted(_known_zones()))
     if re.fullmatch(r"[+-]\d{2}:?\d{2}", zone):
         hint = "use an IANA zone such as UTC or Europe/Paris; fixed offsets are not zones"
     at.fail(E.UNKNOWN_TIMEZONE, f"{zone!r} is not an IANA time zone", hint)
 
 
-def _column(name: str, at: _Node, default_zone: str | None) -> Column:
+def _column(name: str, at: Node, default_zone: str | None) -> Column:
     keys = at.mapping(f"a mapping of rules for column {name!r}")
     if "type" not in keys:
         at.fail(
@@ -553,7 +260,7 @@ def _column(name: str, at: _Node, default_zone: str | None) -> Column:
         hint = (
             f"did you mean {TYPE_ALIASES[ctype]!r}?"
             if ctype in TYPE_ALIASES
-            else _did_you_mean(ctype, COLUMN_TYPES)
+            else did_you_mean(ctype, COLUMN_TYPES)
         )
         type_at.fail(E.INVALID_VALUE, f"{ctype!r} is not a column type", hint)
 
@@ -568,7 +275,7 @@ def _column(name: str, at: _Node, default_zone: str | None) -> Column:
     _check_keys(keys, allowed, elsewhere)
     val: dict[str, Any] = {"name": name, "type": ctype, "line": at.node.start_mark.line + 1}
 
-    def get(key: str) -> _Node | None:
+    def get(key: str) -> Node | None:
         return keys[key][1] if key in keys else None
 
     for key in ("nullable", "required", "unique", "coerce", "pii", "allow_nan", "allow_inf"):
@@ -619,10 +326,10 @@ def _column(name: str, at: _Node, default_zone: str | None) -> Column:
     return column
 
 
-def _bound(at: _Node, ctype: str) -> int | float:
+def _bound(at: Node, ctype: str) -> int | float:
     value = at.value()
     if isinstance(value, bool) or not isinstance(value, int | float):
-        at.fail(E.INVALID_TYPE, f"expected a number, found {_type_name(value)} {value!r}")
+        at.fail(E.INVALID_TYPE, f"expected a number, found {type_name(value)} {value!r}")
     if ctype == "integer" and not isinstance(value, int):
         at.fail(E.INVALID_TYPE, f"an integer column takes whole-number bounds, found {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
@@ -632,7 +339,7 @@ def _bound(at: _Node, ctype: str) -> int | float:
     return value
 
 
-def _duration(at: _Node) -> str:
+def _duration(at: Node) -> str:
     text = at.string()
     if not _DURATION.fullmatch(text):
         at.fail(
@@ -650,7 +357,7 @@ def duration_us(text: str) -> int:
     return int(match.group(1)) * DURATION_UNITS_US[match.group(2)]
 
 
-def _string_keys(keys: dict[str, tuple[_Node, _Node]], val: dict[str, Any]) -> None:
+def _string_keys(keys: dict[str, tuple[Node, Node]], val: dict[str, Any]) -> None:
     if "min_length" in keys:
         val["min_length"] = keys["min_length"][1].count()
     if "max_length" in keys:
@@ -685,7 +392,7 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
-def _category_keys(at: _Node, keys: dict[str, tuple[_Node, _Node]], val: dict[str, Any]) -> None:
+def _category_keys(at: Node, keys: dict[str, tuple[Node, Node]], val: dict[str, Any]) -> None:
     if "values" not in keys:
         at.fail(E.MISSING_KEY, "a category column lists its 'values'")
     values_at = keys["values"][1]
@@ -698,7 +405,7 @@ def _category_keys(at: _Node, keys: dict[str, tuple[_Node, _Node]], val: dict[st
         if not isinstance(raw, str):
             item.fail(
                 E.INVALID_TYPE,
-                f"category values are strings, found {_type_name(raw)} {raw!r}",
+                f"category values are strings, found {type_name(raw)} {raw!r}",
                 hint=f"quote it: '{item.node.value}'",
             )
         if _CONTROL.search(raw):
@@ -722,12 +429,12 @@ def _category_keys(at: _Node, keys: dict[str, tuple[_Node, _Node]], val: dict[st
             map_at.fail(
                 E.MAP_TO_NOT_IN_VALUES,
                 f"map_to {target!r} is not one of the column's values",
-                _did_you_mean(str(target), values),
+                did_you_mean(str(target), values),
             )
         val["map_to"] = target
 
 
-def _fill_value(at: _Node, column: Column) -> Any:
+def _fill_value(at: Node, column: Column) -> Any:
     from skewless.checks import first_failure
     from skewless.dtypes import convert_scalar
 
@@ -750,7 +457,7 @@ def _fill_value(at: _Node, column: Column) -> Any:
     return value
 
 
-def _table_checks(at: _Node, by_name: dict[str, Column]) -> TableChecks:
+def _table_checks(at: Node, by_name: dict[str, Column]) -> TableChecks:
     keys = at.mapping("a mapping of table checks (unique, rows)")
     _check_keys(keys, ("unique", "rows"))
     unique: list[tuple[str, ...]] = []
@@ -763,7 +470,7 @@ def _table_checks(at: _Node, by_name: dict[str, Column]) -> TableChecks:
                     item.fail(
                         E.UNKNOWN_COLUMN,
                         f"{col!r} is not a column of this contract",
-                        _did_you_mean(col, list(by_name)),
+                        did_you_mean(col, list(by_name)),
                     )
                 if col in group:
                     item.fail(E.DUPLICATE_KEY, f"{col!r} is listed twice in one key")
