@@ -75,11 +75,15 @@ def _main(
 
 @app.command()
 def validate(
-    contract: Annotated[Path, typer.Argument(help="The contract YAML file.", show_default=False)],
+    contract: Annotated[
+        Path, typer.Argument(help="The contract YAML file.", show_default=False, metavar="CONTRACT")
+    ],
     data: Annotated[
         list[Path],
         typer.Argument(
-            help="Data files: .csv, .parquet, .jsonl (one report each).", show_default=False
+            help="Data files: .csv, .parquet, .jsonl (one report each).",
+            show_default=False,
+            metavar="DATA",
         ),
     ],
     output_format: Annotated[
@@ -142,7 +146,10 @@ def validate(
 @app.command()
 def lint(
     contracts: Annotated[
-        list[Path], typer.Argument(help="Contract YAML files to check.", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Contract YAML files to check.", show_default=False, metavar="CONTRACT"
+        ),
     ],
 ) -> None:
     """Check contracts: each loads completely, or the first problem is shown with its line.
