@@ -1,31 +1,35 @@
 """The batch engine: a contract compiled into a pandera schema over typed, normalised columns.
 
-Validation runs in three steps, each collecting every failure (never the first only):
+A run is fed a source chunk by chunk, in source order (a DataFrame is one chunk). Per chunk:
 
-1. structure: missing, unexpected and renamed columns (`--env` decides `only_in` columns);
+1. structure: missing, unexpected and renamed columns (`--env` decides `only_in` columns). A
+   columnar source (CSV, Parquet, SQL, a DataFrame) gets column-level findings, which fail every
+   row; a record source (JSON Lines) gets them per record, as the online path will;
 2. types and nulls (`dtypes`): each column is read into its contract type as a pyarrow array;
    cells that cannot be read are reported and nulled, nulls are filled or reported, unknown
    categories mapped (`normalize`);
 3. values (pandera): the check table's vectorised tests run as pandera checks on the typed
-   frame, with `lazy=True`; pandera's failure cases become report blocks. Row-spanning checks
-   (unique, compound unique) are pandera checks too; the row count is checked here.
+   frame, with `lazy=True`; pandera's failure cases become report blocks;
+4. row-spanning checks (`global_checks`): unique and compound unique keep their seen keys
+   between chunks; row count and cadence are judged when the run finishes.
 
-`compile_contract(contract)` is cached: compile once, validate many.
+So a chunked run gives exactly the report of a whole-source run. `compile_contract(contract)` is
+cached: compile once, validate many.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from skewless.checks import cadence_breaks, checks_for, duplicated
+from skewless.checks import checks_for
 from skewless.contract import Column, Contract, Env
 from skewless.dtypes import Converted, convert_arrow, convert_python
-from skewless.errors import Code, InputError, ViolationError
-from skewless.loader import duration_us
+from skewless.errors import Code, InputError
+from skewless.global_checks import GlobalChecks
 from skewless.normalize import normalize_column
 from skewless.report import Block, Report, escape
 
@@ -35,16 +39,59 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-ColumnData = Any  # a pandas Series or a pyarrow Array / ChunkedArray
+ColumnData = Any  # a pandas Series, a pyarrow Array / ChunkedArray, or a list of Python values
+STRUCTURAL = (Code.MISSING_COLUMN, Code.UNEXPECTED_COLUMN)
+
+
+class _Absent:
+    """A key a record does not hold (JSON Lines): not a null, a missing field."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
 
 
 @dataclass(slots=True)
-class Outcome:
-    """Everything one run produced: the report and the typed, normalised columns."""
+class Chunk:
+    """A slice of a source: named columns, and where each of its rows sits in the source."""
 
-    report: Report
+    columns: dict[str, ColumnData]
+    positions: np.ndarray  # source row id of each row of `columns`, increasing
+    text: bool = False  # values are text to parse by the contract (CSV)
+    records: bool = False  # a record source: keys may be ABSENT, structure is judged per row
+    skipped: dict[int, Any] = field(default_factory=dict)  # unreadable records: row id -> raw
+    reasons: dict[int, str] = field(default_factory=dict)  # row id -> why it was unreadable
+    too_large: frozenset[int] = frozenset()  # skipped rows that were over the size limit
+
+    @property
+    def rows(self) -> int:
+        return len(self.positions) + len(self.skipped)
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """What one chunk produced: its violations and its typed, normalised columns."""
+
+    chunk: Chunk
     typed: dict[str, pa.Array]
     extras: dict[str, ColumnData]
+    blocks: list[Block]  # rows are source row ids
+    every_row_fails: bool  # a column-level structural violation fails the whole source
+
+    def failed(self) -> np.ndarray:
+        """Mask over the chunk's read rows (`chunk.positions`): True where a row fails."""
+        import numpy as np
+
+        positions = self.chunk.positions
+        if self.every_row_fails:
+            return np.ones(len(positions), dtype=bool)
+        mask = np.zeros(len(positions), dtype=bool)
+        for block in self.blocks:
+            if block.rows is not None and len(block.rows):
+                mask[np.searchsorted(positions, block.rows[np.isin(block.rows, positions)])] = True
+        return mask
 
 
 @lru_cache(maxsize=128)
@@ -64,76 +111,73 @@ class BatchValidator:
     def validate(
         self, data: pd.DataFrame, *, env: Env | None = None, source: str = "<DataFrame>"
     ) -> Report:
-        return self.run(frame_columns(data, source), env=env, source=source).report
+        return self.whole(data, env=env, source=source)[0]
 
     def normalize(self, data: pd.DataFrame, *, env: Env | None = None) -> pd.DataFrame:
-        outcome = self.run(frame_columns(data, "<DataFrame>"), env=env, source="<DataFrame>")
-        outcome.report.raise_for_violations()
-        return self.frame(outcome)
+        report, result = self.whole(data, env=env, source="<DataFrame>")
+        report.raise_for_violations()
+        return self.frame(result.typed, result.extras)
 
-    def frame(self, outcome: Outcome) -> pd.DataFrame:
-        """The typed, normalised columns as a DataFrame (contract columns, then allowed extras)."""
+    def whole(
+        self, data: pd.DataFrame, *, env: Env | None, source: str
+    ) -> tuple[Report, ChunkResult]:
+        """A DataFrame as one chunk."""
+        import numpy as np
+
+        columns = frame_columns(data, source)
+        run = self.start(source=source, env=env)
+        result = run.feed(Chunk(columns, np.arange(len(data), dtype=np.int64)))
+        return run.finish(), result
+
+    def start(
+        self,
+        *,
+        source: str,
+        env: Env | None = None,
+        keep_values: int | None = None,
+        cadence_bad: dict[str, np.ndarray] | None = None,
+    ) -> Run:
+        """A run over one source. `keep_values`: raw values kept for the first N violations
+        only (a chunked run must not keep every chunk alive); None keeps them all lazily."""
+        return Run(self, source, env, keep_values, cadence_bad)
+
+    def frame(self, typed: dict[str, pa.Array], extras: dict[str, ColumnData]) -> pd.DataFrame:
+        """Typed, normalised columns as a DataFrame (contract columns, then allowed extras)."""
         import pandas as pd
 
         columns: dict[str, Any] = {
             name: pd.Series(pd.arrays.ArrowExtensionArray(arr), copy=False)
-            for name, arr in outcome.typed.items()
+            for name, arr in typed.items()
         }
         if self.contract.extra_columns == "allow":
-            columns.update(outcome.extras)
+            columns.update(extras)
         return pd.DataFrame(columns)
 
-    # -- the run -------------------------------------------------------------------------------
+    # -- one chunk -----------------------------------------------------------------------------
 
-    def run(
-        self,
-        columns: Mapping[str, ColumnData],
-        *,
-        env: Env | None = None,
-        source: str,
-        text: bool = False,
-        rows: int | None = None,
-        pre: Sequence[Block] = (),
-    ) -> Outcome:
-        """Validate named columns; `text=True` parses them by the contract (untyped sources)."""
-        n = rows if rows is not None else (len(next(iter(columns.values()))) if columns else 0)
-        report = Report(
-            self.contract.name,
-            self.contract.version,
-            source,
-            n,
-            list(pre),
-            columns=self.contract.column_names,
-        )
-        blocks = report.blocks
-        known = {c.name: c for c in self.contract.columns}
+    def structure(
+        self, columns: Mapping[str, ColumnData], env: Env | None
+    ) -> tuple[list[Column], list[Column], list[str], list[str]]:
+        """(present, missing, unexpected, extras) for a set of column names."""
+        known = {c.name for c in self.contract.columns}
         present = [c for c in self.contract.columns if c.name in columns and c.allowed_in(env)]
-        extras = {name: col for name, col in columns.items() if name not in known}
+        extras = [name for name in columns if name not in known]
         misplaced = [
             c.name for c in self.contract.columns if c.name in columns and not c.allowed_in(env)
         ]
         missing = [c for c in self.contract.columns if c.required_in(env) and c.name not in columns]
-        unexpected = (
-            list(extras) + misplaced if self.contract.extra_columns == "reject" else misplaced
-        )
-        blocks.extend(self._structure(missing, unexpected, columns, env))
+        unexpected = extras + misplaced if self.contract.extra_columns == "reject" else misplaced
+        return present, missing, unexpected, extras
 
-        typed: dict[str, pa.Array] = {}
-        for column in present:
-            typed[column.name] = self._read_column(column, columns[column.name], text, blocks)
-        blocks.extend(self._value_checks(present, typed, columns))
-        blocks.extend(self._row_count(n))
-        if self.contract.extra_columns == "drop":
-            extras = {}
-        return Outcome(report, typed, extras)
-
-    def _structure(
+    def structure_blocks(
         self,
         missing: list[Column],
         unexpected: list[str],
         columns: Mapping[str, ColumnData],
         env: Env | None,
+        rows: dict[str, np.ndarray] | None = None,
     ) -> list[Block]:
+        """Missing and unexpected columns; `rows` (record sources) names the rows of each."""
         blocks = []
         renamed = _rename_hints(missing, unexpected, columns)
         for col in missing:
@@ -142,7 +186,10 @@ class BatchValidator:
                 message += f" (required in {col.only_in} data)"
             if col.name in renamed:
                 message += f"; renamed to {escape(renamed[col.name])}?"
-            blocks.append(Block(Code.MISSING_COLUMN, col.name, message, order=self.order[col.name]))
+            at = None if rows is None else rows[col.name]
+            blocks.append(
+                Block(Code.MISSING_COLUMN, col.name, message, at, order=self.order[col.name])
+            )
         back = {new: old for old, new in renamed.items()}
         for name in unexpected:
             if name in self.order:
@@ -152,14 +199,15 @@ class BatchValidator:
                 message = "is not in the contract (extra_columns: reject)"
                 if name in back:
                     message += f"; renamed from {escape(back[name])}?"
-            blocks.append(
-                Block(Code.UNEXPECTED_COLUMN, name, message, order=len(self.order) + len(blocks))
-            )
+            at = None if rows is None else rows[name]
+            order = len(self.order) + len(blocks)
+            blocks.append(Block(Code.UNEXPECTED_COLUMN, name, message, at, order=order))
         return blocks
 
-    def _read_column(
+    def read_column(
         self, column: Column, data: ColumnData, text: bool, blocks: list[Block]
     ) -> pa.Array:
+        """Read one column into its type, report what fails, normalise (chunk-local rows)."""
         import pyarrow.compute as pc
 
         converted = convert_column(column, data, text=text)
@@ -190,9 +238,10 @@ class BatchValidator:
                 )
         return normalize_column(column, array)
 
-    def _value_checks(
+    def value_checks(
         self, present: list[Column], typed: dict[str, pa.Array], columns: Mapping[str, ColumnData]
     ) -> list[Block]:
+        import numpy as np
         import pandas as pd
 
         pandera_pandas()
@@ -210,28 +259,15 @@ class BatchValidator:
         try:
             schema.validate(frame, lazy=True, inplace=True)
         except pandera.errors.SchemaErrors as errors:
-            return self._blocks_from(errors.failure_cases, meaning, columns)
-        return []
-
-    def _blocks_from(
-        self,
-        cases: pd.DataFrame,
-        meaning: dict[str, tuple[Code, str, Column | None, tuple[str, ...]]],
-        columns: Mapping[str, ColumnData],
-    ) -> list[Block]:
-        import numpy as np
-
-        blocks = []
-        for check, group in cases.groupby("check", sort=False):
-            if check not in meaning:
-                # A check that raised inside pandera: a bug of ours, never the user's data.
-                raise RuntimeError(
-                    f"pandera check {check!r} failed unexpectedly: {group.iloc[0].to_dict()}"
-                )
-            code, message, column, key = meaning[str(check)]
-            # A frame-level check reports each failing row once per column: keep each row once.
-            rows = np.unique(group["index"].to_numpy(dtype=np.int64))
-            if column is not None:
+            blocks = []
+            for check, group in errors.failure_cases.groupby("check", sort=False):
+                if check not in meaning:
+                    # A check that raised inside pandera: a bug of ours, never the user's data.
+                    raise RuntimeError(
+                        f"pandera check {check!r} failed unexpectedly: {group.iloc[0].to_dict()}"
+                    ) from None
+                code, message, column = meaning[str(check)]
+                rows = np.unique(group["index"].to_numpy(dtype=np.int64))
                 blocks.append(
                     Block(
                         code,
@@ -243,110 +279,193 @@ class BatchValidator:
                         self.order[column.name],
                     )
                 )
-            else:
-                pii = any(self.contract.column(k).pii for k in key)
-                getters = [raw_values(columns[k]) for k in key]
-                blocks.append(
-                    Block(
-                        code,
-                        ", ".join(key),
-                        message,
-                        rows,
-                        _tuple_values(getters),
-                        pii,
-                        self.order[key[0]],
-                    )
-                )
-        return blocks
-
-    def _row_count(self, n: int) -> list[Block]:
-        lo, hi = self.contract.checks.rows_min, self.contract.checks.rows_max
-        if (lo is not None and n < lo) or (hi is not None and n > hi):
-            bounds = (
-                f"at least {lo}"
-                if hi is None
-                else f"at most {hi}"
-                if lo is None
-                else f"between {lo} and {hi}"
-            )
-            return [
-                Block(Code.ROW_COUNT, None, f"{n} rows; the contract expects {bounds}", order=-1)
-            ]
+            return blocks
         return []
 
-    # -- the pandera schema --------------------------------------------------------------------
-
-    def _schema(
-        self, present: tuple[str, ...]
-    ) -> tuple[Any, dict[str, tuple[Code, str, Column | None, tuple[str, ...]]]]:
+    def _schema(self, present: tuple[str, ...]) -> tuple[Any, dict[str, tuple[Code, str, Column]]]:
+        """The pandera schema of the per-row checks for the columns present (cached)."""
         if present in self._schemas:
-            cached: tuple[Any, dict[str, tuple[Code, str, Column | None, tuple[str, ...]]]]
-            cached = self._schemas[present]
+            cached: tuple[Any, dict[str, tuple[Code, str, Column]]] = self._schemas[present]
             return cached
         pdr = pandera_pandas()
-
-        meaning: dict[str, tuple[Code, str, Column | None, tuple[str, ...]]] = {}
+        meaning: dict[str, tuple[Code, str, Column]] = {}
         schema_columns = {}
         for name in present:
             column = self.contract.column(name)
             checks = []
             for kind in checks_for(column):
                 check_name = f"{kind.code.value}:{name}"
-                meaning[check_name] = (kind.code, kind.message(column), column, ())
+                meaning[check_name] = (kind.code, kind.message(column), column)
                 checks.append(
                     pdr.Check(
                         _as_series_check(kind.vector(column)), name=check_name, ignore_na=False
                     )
                 )
-            if column.unique:
-                check_name = f"{Code.NOT_UNIQUE.value}:{name}"
-                meaning[check_name] = (
-                    Code.NOT_UNIQUE,
-                    "repeats a value seen in an earlier row (unique: true)",
-                    column,
-                    (),
-                )
-                checks.append(
-                    pdr.Check(
-                        _as_series_check(lambda a: ~duplicated([a])),
-                        name=check_name,
-                        ignore_na=False,
-                    )
-                )
-            if column.cadence is not None:
-                check_name = f"{Code.CADENCE_MISMATCH.value}:{name}"
-                meaning[check_name] = (
-                    Code.CADENCE_MISMATCH,
-                    f"is not {column.cadence} after the previous timestamp (cadence)",
-                    column,
-                    (),
-                )
-                checks.append(
-                    pdr.Check(
-                        _as_series_check(_cadence_check(duration_us(column.cadence))),
-                        name=check_name,
-                        ignore_na=False,
-                    )
-                )
             if checks:
                 schema_columns[name] = pdr.Column(checks=checks, nullable=True, required=False)
-        frame_checks = []
-        for key in self.contract.checks.unique:
-            if not all(k in present for k in key):
-                continue
-            check_name = f"{Code.DUPLICATE_KEY.value}:{','.join(key)}"
-            meaning[check_name] = (
-                Code.DUPLICATE_KEY,
-                f"repeats the key ({', '.join(key)}) of an earlier row",
-                None,
-                key,
-            )
-            frame_checks.append(pdr.Check(_key_check(key), name=check_name, ignore_na=False))
-        schema = None
-        if schema_columns or frame_checks:
-            schema = pdr.DataFrameSchema(schema_columns, checks=frame_checks, strict=False)
+        schema = pdr.DataFrameSchema(schema_columns, strict=False) if schema_columns else None
         self._schemas[present] = (schema, meaning)
         return schema, meaning
+
+
+class Run:
+    """One validation run over one source: feed chunks in source order, then `finish()`."""
+
+    def __init__(
+        self,
+        validator: BatchValidator,
+        source: str,
+        env: Env | None,
+        keep_values: int | None,
+        cadence_bad: dict[str, np.ndarray] | None,
+    ) -> None:
+        contract = validator.contract
+        self.validator = validator
+        self.env = env
+        self.keep_values = keep_values
+        self.report = Report(
+            contract.name, contract.version, source, 0, [], columns=contract.column_names
+        )
+        self.globals = GlobalChecks(contract, validator.order, cadence_bad=cadence_bad)
+        self._structure_seen = False
+        self._kept = 0  # violations whose raw values were kept so far
+
+    def feed(self, chunk: Chunk) -> ChunkResult:
+        v = self.validator
+        contract = v.contract
+        positions = chunk.positions
+        local: list[Block] = []  # rows are chunk-local until translated below
+        columns = dict(chunk.columns)
+        if chunk.records:
+            present, missing, unexpected, extras = self._record_structure(columns, local)
+        else:
+            present, missing, unexpected, extras = v.structure(columns, self.env)
+            if not self._structure_seen:
+                self.report.blocks.extend(
+                    v.structure_blocks(missing, unexpected, columns, self.env)
+                )
+                self._structure_seen = True
+        typed: dict[str, pa.Array] = {}
+        for column in present:
+            typed[column.name] = v.read_column(column, columns[column.name], chunk.text, local)
+        local.extend(v.value_checks(present, typed, columns))
+        # Translate chunk rows to source rows.
+        for block in local:
+            if block.rows is not None:
+                block.rows = positions[block.rows]
+                if block.values is not None:
+                    block.values = _at_positions(block.values, positions)
+        values = {c.name: _at_positions(raw_values(columns[c.name]), positions) for c in present}
+        for key in contract.checks.unique:
+            if all(k in typed for k in key):
+                values[key] = _tuple_values([values[k] for k in key])  # type: ignore[index]
+        pii = {c.name: c.pii for c in present}
+        local.extend(self.globals.chunk(typed, positions, values, pii))
+        local.extend(_malformed_blocks(chunk, any(c.pii for c in contract.columns)))
+        self.globals.rows += len(chunk.skipped)
+        if self.keep_values is not None:
+            self._keep(local)
+        self.report.blocks.extend(local)
+        self.report.rows += chunk.rows
+        every = any(b.code in STRUCTURAL and b.rows is None for b in self.report.blocks)
+        kept_extras = {} if contract.extra_columns == "drop" else {n: columns[n] for n in extras}
+        return ChunkResult(chunk, typed, kept_extras, local, every)
+
+    def finish(self) -> Report:
+        self.report.blocks.extend(self.globals.finish())
+        return self.report
+
+    def _record_structure(
+        self, columns: dict[str, ColumnData], local: list[Block]
+    ) -> tuple[list[Column], list[Column], list[str], list[str]]:
+        """Record sources: a required key a record lacks is missing_column at that row."""
+        import numpy as np
+
+        v = self.validator
+        n = len(next(iter(columns.values()))) if columns else 0
+        for c in v.contract.columns:
+            columns.setdefault(c.name, [ABSENT] * n)
+        absent = {
+            name: np.fromiter((x is ABSENT for x in values), dtype=bool, count=n)
+            for name, values in columns.items()
+        }
+        present, _, _, extras = v.structure(columns, self.env)
+        known = {c.name for c in v.contract.columns}
+        missing = [
+            c for c in v.contract.columns if c.required_in(self.env) and absent[c.name].any()
+        ]
+        held = [name for name in columns if not absent[name].all()]
+        misplaced = [
+            c.name for c in v.contract.columns if c.name in held and not c.allowed_in(self.env)
+        ]
+        unexpected = misplaced + (
+            [n for n in held if n not in known] if v.contract.extra_columns == "reject" else []
+        )
+        rows = {c.name: np.flatnonzero(absent[c.name]) for c in missing}
+        rows.update({name: np.flatnonzero(~absent[name]) for name in unexpected})
+        local.extend(v.structure_blocks(missing, unexpected, columns, self.env, rows))
+        for name in list(columns):
+            values = columns[name]
+            if absent[name].any():
+                columns[name] = [None if x is ABSENT else x for x in values]
+        present = [c for c in v.contract.columns if c.allowed_in(self.env)]
+        return present, missing, unexpected, [n for n in extras if not absent[n].all()]
+
+    def _keep(self, blocks: list[Block]) -> None:
+        """Keep raw values for the first `keep_values` violations of the run only."""
+        import numpy as np
+
+        budget = (self.keep_values or 0) - self._kept
+        row_blocks = [b for b in blocks if b.rows is not None and len(b.rows)]
+        if budget > 0 and row_blocks:
+            rows = np.concatenate([b.rows for b in row_blocks if b.rows is not None])
+            cutoff = np.sort(rows)[min(budget, len(rows)) - 1]
+        else:
+            cutoff = -1
+        for block in row_blocks:
+            assert block.rows is not None
+            if block.values is None:
+                continue
+            shown = block.rows[block.rows <= cutoff]
+            raw = block.values(shown) if len(shown) else []
+            block.values = _frozen(dict(zip(shown.tolist(), raw, strict=True)))
+        self._kept += sum(b.count for b in row_blocks)
+
+
+def _frozen(kept: dict[int, Any]) -> Callable[[np.ndarray], Sequence[Any]]:
+    return lambda rows: [kept.get(r) for r in rows.tolist()]
+
+
+def _at_positions(
+    getter: Callable[[np.ndarray], Sequence[Any]], positions: np.ndarray
+) -> Callable[[np.ndarray], Sequence[Any]]:
+    """A chunk-local value getter asked with source row ids."""
+    import numpy as np
+
+    return lambda rows: getter(np.searchsorted(positions, rows))
+
+
+def _malformed_blocks(chunk: Chunk, redact: bool) -> list[Block]:
+    """Records the reader could not read (ragged CSV rows, bad JSON lines)."""
+    import numpy as np
+
+    by_reason: dict[tuple[str, bool], list[int]] = {}
+    for position in sorted(chunk.skipped):
+        too_large = position in chunk.too_large
+        by_reason.setdefault((chunk.reasons[position], too_large), []).append(position)
+    skipped = chunk.skipped
+    return [
+        Block(
+            Code.PAYLOAD_TOO_LARGE if too_large else Code.MALFORMED_INPUT,
+            None,
+            f"the record {reason}",
+            np.asarray(positions, dtype=np.int64),
+            _frozen({p: skipped[p] for p in positions}),
+            redact,
+            order=-1,
+        )
+        for (reason, too_large), positions in by_reason.items()
+    ]
 
 
 _PANDERA_ENV = ("PYARROW_IGNORE_TIMEZONE", "SPARK_LOCAL_IP")
@@ -376,20 +495,6 @@ def _as_series_check(test: Callable[[pa.Array], np.ndarray]) -> Callable[[pd.Ser
         import pandas as pd
 
         return pd.Series(test(arrow_of(series)), index=series.index, copy=False)
-
-    return check
-
-
-def _cadence_check(step_us: int) -> Callable[[pa.Array], np.ndarray]:
-    return lambda array: ~cadence_breaks(array, step_us)
-
-
-def _key_check(key: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.Series]:
-    def check(frame: pd.DataFrame) -> pd.Series:
-        import pandas as pd
-
-        dup = duplicated([arrow_of(frame[k]) for k in key])
-        return pd.Series(~dup, index=frame.index, copy=False)
 
     return check
 
@@ -504,8 +609,4 @@ def _fits(column: Column, data: ColumnData) -> bool:
     return not converted.failures and converted.array.null_count < len(converted.array)
 
 
-def validate_frame(contract: Contract, data: pd.DataFrame, **kwargs: Any) -> Report:
-    return compile_contract(contract).validate(data, **kwargs)
-
-
-__all__ = ["BatchValidator", "Outcome", "ViolationError", "compile_contract", "validate_frame"]
+__all__ = ["ABSENT", "BatchValidator", "Chunk", "ChunkResult", "Run", "compile_contract"]

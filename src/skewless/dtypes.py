@@ -15,6 +15,7 @@ pandas' null marker, and in an object column NaN counts as null unless the colum
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import numbers
 import re
@@ -204,6 +205,14 @@ def _from_python(column: Column, value: Any) -> tuple[Any, Failure | None]:
             return bool(value), None
         return None, wrong_type(column, value)
     if is_bool:
+        return None, wrong_type(column, value)
+    if isinstance(value, decimal.Decimal):  # SQL NUMERIC: a number, as exact as it comes
+        if not value.is_finite():
+            return (float(value), None) if ctype == "float" else (None, wrong_type(column, value))
+        if ctype == "integer" and value == value.to_integral_value():
+            return _int(int(value))
+        if ctype == "float":
+            return float(value), None
         return None, wrong_type(column, value)
     if ctype == "integer":
         if isinstance(value, numbers.Integral):

@@ -1,10 +1,13 @@
-"""Readers: files into named columns, parsed by the contract, never crashing on bad rows.
+"""Sources: files, datasets, SQL and DataFrames, read in chunks and parsed by the contract.
 
-CSV cells are read as raw bytes (nothing decoded or guessed by the reader) and parsed by the
-contract, so an unparseable value or invalid UTF-8 is a row-level violation. A ragged CSV row or
-an unparseable JSON line is a `malformed_input` violation at its row; the other rows are still
-judged. What cannot be judged at all (a missing, empty or truncated file, a duplicate header)
-raises `InputError`, which the command line turns into exit code 2.
+Every source yields `Chunk`s in source order, each at most `chunk_rows` rows, so memory is
+bounded by the chunk, not the source. CSV cells are read as raw bytes (nothing decoded or
+guessed by the reader) and parsed by the contract, so an unparseable value or invalid UTF-8 is a
+row-level violation. A ragged CSV row or an unparseable JSON line is a `malformed_input`
+violation at its row; the other rows are still judged. What cannot be judged at all (a
+missing, empty or truncated file, a duplicate header, a database that refuses the connection,
+a file that changes while it is read) raises `InputError`, which the command line turns into
+exit code 2.
 
 Row ids are 0-based positions of the records in the source (the header is not a record).
 """
@@ -12,18 +15,20 @@ Row ids are 0-based positions of the records in the source (the header is not a 
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skewless.errors import Code, InputError
-from skewless.report import Block, Report, escape
+from skewless.batch import ABSENT, Chunk, compile_contract, frame_columns
+from skewless.errors import InputError
+from skewless.report import Report, escape
 
 if TYPE_CHECKING:
-    import numpy as np
+    import pandas as pd
 
     from skewless.contract import Contract, Env
 
@@ -36,36 +41,47 @@ FORMATS = {
     ".json": "jsonl",
 }
 MAX_JSON_LINE = 64 << 20  # bytes in one JSON Lines record
-TOO_LARGE = f"is larger than {MAX_JSON_LINE} bytes"
+DEFAULT_CHUNK_ROWS = 1_000_000
+
+
+def too_large_reason() -> str:
+    return f"is larger than {MAX_JSON_LINE} bytes"
+
+
+def _one_line(message: str) -> str:
+    text = message.strip().splitlines()[0] if message.strip() else message
+    return escape(text, 200)[1:-1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamp:
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+def _stamp(path: Path) -> _Stamp:
+    st = path.stat()
+    return _Stamp(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 @dataclass(slots=True)
 class Source:
-    """Columns read from one source, with the rows the reader could not read at all."""
+    """A source of chunks; `chunks()` may be called again for a second pass."""
 
     name: str
-    columns: dict[str, Any]
-    text: bool  # values are text to parse by the contract (CSV)
-    total: int  # records in the source, malformed ones included
-    skipped: dict[int, str] = field(default_factory=dict)  # position -> raw record
-    skip_reason: dict[int, str] = field(default_factory=dict)
+    identity: str = ""  # what the run id is derived from (path, size, mtime; query text...)
+    text: bool = False
+
+    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def record(self, position: int) -> Any:
+        """The raw record at a row id, when the source keeps one (for the quarantine)."""
+        return None
 
 
-def detect_format(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            str(path), f"unknown file type {path.suffix!r}; expected .csv, .parquet or .jsonl"
-        )
-    return fmt
-
-
-def read(path: str | Path) -> Source:
-    """Read a CSV, Parquet or JSON Lines file by its extension."""
-    p = Path(path)
-    fmt = detect_format(p)
-    _check_file(p)
-    return {"csv": read_csv, "parquet": read_parquet, "jsonl": read_jsonl}[fmt](p)
+# --- files ------------------------------------------------------------------------------------
 
 
 def _check_file(path: Path) -> None:
@@ -82,50 +98,101 @@ def _check_file(path: Path) -> None:
         raise InputError(name, "empty file (no header, no records)")
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), exc.strerror or str(exc)) from None
+@dataclass(slots=True)
+class FileSource(Source):
+    paths: list[Path] = field(default_factory=list)
+
+    def stamps(self) -> list[_Stamp]:
+        try:
+            return [_stamp(p) for p in self.paths]
+        except OSError as exc:
+            raise InputError(self.name, f"changed while being read ({exc.strerror})") from None
+
+    def unchanged(self, before: list[_Stamp]) -> None:
+        if self.stamps() != before:
+            raise InputError(self.name, "changed while being read; nothing was written")
 
 
-def _one_line(message: str) -> str:
-    return escape(message.strip().splitlines()[0] if message.strip() else message, 200)[1:-1]
+def open_source(spec: str | Path, *, table: str | None = None, query: str | None = None) -> Source:
+    """A source from a path, a glob, a Parquet directory, or a SQLAlchemy URL."""
+    text = str(spec)
+    if "://" in text:
+        from skewless.sql import SqlSource
+
+        sql_source: Source = SqlSource.open(text, table=table, query=query)
+        return sql_source
+    if table is not None or query is not None:
+        raise InputError(text, "--table and --query go with a database URL")
+    path = Path(text)
+    if any(ch in text for ch in "*?") and not path.exists():
+        matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
+        if not matches:
+            raise InputError(text, "no file matches this pattern")
+        formats = {detect_format(p) for p in matches}
+        if formats != {"parquet"}:
+            raise InputError(text, "a pattern may name Parquet files only")
+        return ParquetSource(text, paths=matches)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and detect_format(p, quiet=True))
+        if not files:
+            raise InputError(text, "is a directory with no .parquet files")
+        if {detect_format(p) for p in files} != {"parquet"}:
+            raise InputError(text, "a directory is read as a Parquet dataset: it holds other files")
+        return ParquetSource(text, paths=files, dataset_root=path)
+    fmt = detect_format(path)
+    _check_file(path)
+    readers: dict[str, type[FileSource]] = {
+        "csv": CsvSource,
+        "parquet": ParquetSource,
+        "jsonl": JsonlSource,
+    }
+    return readers[fmt](text, paths=[path])
+
+
+def detect_format(path: Path, *, quiet: bool = False) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        if quiet:
+            return ""
+        raise InputError(
+            str(path), f"unknown file type {path.suffix!r}; expected .csv, .parquet or .jsonl"
+        )
+    return fmt
 
 
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def read_csv(path: Path) -> Source:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
+@dataclass(slots=True)
+class CsvSource(FileSource):
+    def __post_init__(self) -> None:
+        self.text = True
 
-    name = str(path)
-    data = _read_bytes(path)
-    header = _csv_header(name, data)
-    if not data.endswith((b"\n", b"\r")):
-        data += b"\n"  # pyarrow reads a lone header without a newline as an empty file
-    skipped: dict[int, str] = {}
-    reasons: dict[int, str] = {}
+    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
 
-    def on_bad_row(row: Any) -> str:
-        position = row.number - 2  # number counts rows from 1, header included
-        skipped[position] = row.text
-        reasons[position] = (
-            f"has {row.actual_columns} fields; the header has {row.expected_columns}"
-        )
-        return "skip"
+        path = self.paths[0]
+        before = self.stamps()
+        header = _csv_header(self.name, path)
+        skipped: dict[int, str] = {}
+        reasons: dict[int, str] = {}
 
-    block = 1 << 20
-    while True:
-        skipped.clear()
-        reasons.clear()
+        def on_bad_row(row: Any) -> str:
+            position = row.number - 2  # number counts rows from 1, header included
+            skipped[position] = row.text
+            reasons[position] = (
+                f"has {row.actual_columns} fields; the header has {row.expected_columns}"
+            )
+            return "skip"
+
         try:
-            table = pcsv.read_csv(
-                io.BytesIO(data),
-                read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
-                # Blank lines are records too (a ragged one, unless the file has one column):
-                # skipping them would shift the row ids of every record after them.
+            reader = pcsv.open_csv(
+                path,
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=_block_size(path)),
+                # Blank lines are records too (all fields null): skipping them would shift the
+                # row ids of every record after them.
                 parse_options=pcsv.ParseOptions(
                     newlines_in_values=True,
                     invalid_row_handler=on_bad_row,
@@ -138,19 +205,109 @@ def read_csv(path: Path) -> Source:
                     null_values=[""],
                 ),
             )
-            break
         except pa.ArrowInvalid as exc:
-            text = str(exc)
-            if "straddling" in text and block < len(data) + 1:
-                block = min(block * 8, len(data) + 1)
-                continue
-            raise InputError(name, f"unreadable CSV: {_one_line(text)}") from None
-    columns = dict(zip(table.column_names, table.columns, strict=True))
-    return Source(name, columns, True, table.num_rows + len(skipped), skipped, reasons)
+            if "Empty CSV file" in str(exc):  # a header without a final newline: no records
+                self.unchanged(before)
+                return
+            raise InputError(self.name, f"unreadable CSV: {_one_line(str(exc))}") from None
+        except OSError as exc:
+            raise InputError(self.name, exc.strerror or str(exc)) from None
+        consumed = 0  # records read so far, skipped ones included
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        pending_skipped: dict[int, str] = {}
+        pending_reasons: dict[int, str] = {}
+        start = 0
+
+        def emit() -> Chunk:
+            nonlocal pending, pending_rows, pending_skipped, pending_reasons, start
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            total = table.num_rows + len(pending_skipped)
+            positions = np.arange(start, start + total, dtype=np.int64)
+            if pending_skipped:
+                positions = np.setdiff1d(positions, np.fromiter(pending_skipped, dtype=np.int64))
+            chunk = Chunk(
+                {n: table.column(n) for n in table.column_names},
+                positions,
+                text=True,
+                skipped=pending_skipped,
+                reasons=pending_reasons,
+            )
+            start += total
+            pending, pending_rows, pending_skipped, pending_reasons = [], 0, {}, {}
+            return chunk
+
+        try:
+            for batch in reader:
+                consumed += batch.num_rows + len(skipped)
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                pending_skipped.update(skipped)
+                pending_reasons.update(reasons)
+                skipped.clear()
+                reasons.clear()
+                if chunk_rows is not None and pending_rows >= chunk_rows:
+                    yield from _split_chunk(emit(), chunk_rows)
+        except pa.ArrowInvalid as exc:
+            raise InputError(self.name, f"unreadable CSV: {_one_line(str(exc))}") from None
+        pending_skipped.update(skipped)
+        pending_reasons.update(reasons)
+        self.unchanged(before)
+        if pending or pending_skipped:
+            chunk = emit()
+            yield from _split_chunk(chunk, chunk_rows) if chunk_rows else [chunk]
 
 
-def _csv_header(name: str, data: bytes) -> list[str]:
-    first = data[: 1 << 20].removeprefix(b"\xef\xbb\xbf")
+def _split_chunk(chunk: Chunk, chunk_rows: int | None) -> Iterator[Chunk]:
+    """CSV blocks do not end on chunk boundaries: cut a chunk to at most chunk_rows rows."""
+    n = len(chunk.positions)
+    if chunk_rows is None or n <= chunk_rows:
+        yield chunk
+        return
+    for lo in range(0, n, chunk_rows):
+        hi = min(lo + chunk_rows, n)
+        first = int(chunk.positions[lo])
+        last = int(chunk.positions[hi - 1]) if hi < n else None
+        skipped = {
+            p: r
+            for p, r in chunk.skipped.items()
+            if p >= (first if lo else -1) and (last is None or p < last)
+        }
+        yield Chunk(
+            {name: col.slice(lo, hi - lo) for name, col in chunk.columns.items()},
+            chunk.positions[lo:hi],
+            text=chunk.text,
+            skipped=skipped,
+            reasons={p: chunk.reasons[p] for p in skipped},
+        )
+
+
+def _block_size(path: Path) -> int:
+    """A CSV block must hold the longest record: at least twice the longest line, 1 MiB min."""
+    import mmap
+
+    import numpy as np
+
+    size = path.stat().st_size
+    longest = 0
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        step = 64 << 20
+        last = -1
+        for lo in range(0, size, step):
+            window = np.frombuffer(view, dtype=np.uint8, count=min(step, size - lo), offset=lo)
+            ends = np.flatnonzero(window == 10) + lo
+            if len(ends):
+                gaps = np.diff(np.concatenate(([last], ends)))
+                longest = max(longest, int(gaps.max()))
+                last = int(ends[-1])
+            del window
+        longest = max(longest, size - 1 - last)
+    return int(min(max(1 << 20, 2 * longest + 1024), max(size + 1024, 1 << 20)))
+
+
+def _csv_header(name: str, path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        first = fh.read(1 << 20).removeprefix(b"\xef\xbb\xbf")
     try:
         text = first.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -180,20 +337,61 @@ def _csv_header(name: str, data: bytes) -> list[str]:
 # --- Parquet ----------------------------------------------------------------------------------
 
 
-def read_parquet(path: Path) -> Source:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+@dataclass(slots=True)
+class ParquetSource(FileSource):
+    dataset_root: Path | None = None
 
-    name = str(path)
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(name, f"unreadable Parquet: {_one_line(str(exc))}") from None
-    names = table.column_names
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise InputError(name, f"duplicate column names: {', '.join(map(escape, dupes))}")
-    return Source(name, dict(zip(names, table.columns, strict=True)), False, table.num_rows)
+    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        for path in self.paths:
+            _check_file(path)
+        before = self.stamps()
+        try:
+            dataset = ds.dataset(
+                [str(p) for p in self.paths]
+                if self.dataset_root is None
+                else str(self.dataset_root),
+                format="parquet",
+                partitioning="hive" if self.dataset_root is not None else None,
+            )
+            names = dataset.schema.names
+            if len(set(names)) != len(names):
+                dupes = sorted({n for n in names if names.count(n) > 1})
+                raise InputError(
+                    self.name, f"duplicate column names: {', '.join(map(escape, dupes))}"
+                )
+            start = 0
+            pending: list[pa.RecordBatch] = []
+            pending_rows = 0
+            size = chunk_rows or (1 << 62)
+            scanner = dataset.to_batches(batch_size=min(size, 1 << 20), use_threads=False)
+            for batch in scanner:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                while pending_rows >= size:
+                    table = pa.Table.from_batches(pending, schema=dataset.schema)
+                    head, rest = table.slice(0, size), table.slice(size)
+                    yield _columnar_chunk(head, start)
+                    start += size
+                    pending = rest.to_batches()
+                    pending_rows = rest.num_rows
+            if pending_rows or start == 0:
+                table = pa.Table.from_batches(pending, schema=dataset.schema)
+                yield _columnar_chunk(table, start)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.name, f"unreadable Parquet: {_one_line(str(exc))}") from None
+        self.unchanged(before)
+
+
+def _columnar_chunk(table: Any, start: int) -> Chunk:
+    import numpy as np
+
+    return Chunk(
+        {n: table.column(i) for i, n in enumerate(table.column_names)},
+        np.arange(start, start + table.num_rows, dtype=np.int64),
+    )
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
@@ -212,43 +410,87 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def read_jsonl(path: Path) -> Source:
-    """One JSON object per line; a key absent from a record reads as null."""
-    name = str(path)
-    data = _read_bytes(path)
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    columns: dict[str, list[Any]] = {}
-    skipped: dict[int, str] = {}
-    reasons: dict[int, str] = {}
-    kept = 0
-    for position, raw in enumerate(lines):
-        raw = raw.removesuffix(b"\r")
-        if position == 0:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        record, problem = _json_record(raw)
-        if problem is not None:
-            skipped[position] = raw.decode("utf-8", "surrogateescape")
-            reasons[position] = problem
+@dataclass(slots=True)
+class JsonlSource(FileSource):
+    """One JSON object per line; a key a record lacks is missing for that record."""
+
+    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:
+        import numpy as np
+
+        before = self.stamps()
+        size = chunk_rows or (1 << 62)
+        records: list[dict[str, Any]] = []
+        positions: list[int] = []
+        skipped: dict[int, str] = {}
+        reasons: dict[int, str] = {}
+        too_large: set[int] = set()
+        seen_any = False
+
+        def emit() -> Chunk:
+            keys: dict[str, None] = {}
+            for record in records:
+                keys.update(dict.fromkeys(record))
+            columns = {k: [r.get(k, ABSENT) for r in records] for k in keys}
+            chunk = Chunk(
+                columns,
+                np.asarray(positions, dtype=np.int64),
+                records=True,
+                skipped=dict(skipped),
+                reasons=dict(reasons),
+                too_large=frozenset(too_large),
+            )
+            records.clear()
+            positions.clear()
+            skipped.clear()
+            reasons.clear()
+            too_large.clear()
+            return chunk
+
+        try:
+            with self.paths[0].open("rb") as fh:
+                for position, raw in enumerate(_lines(fh)):
+                    seen_any = seen_any or bool(raw.strip())
+                    if position == 0:
+                        raw = raw.removeprefix(b"\xef\xbb\xbf")
+                    record, problem = _json_record(raw)
+                    if problem is not None:
+                        skipped[position] = raw.decode("utf-8", "surrogateescape")
+                        reasons[position] = problem
+                        if problem == too_large_reason():
+                            too_large.add(position)
+                    else:
+                        assert record is not None
+                        records.append(record)
+                        positions.append(position)
+                    if len(records) >= size:
+                        yield emit()
+        except OSError as exc:
+            raise InputError(self.name, exc.strerror or str(exc)) from None
+        if not seen_any:
+            raise InputError(self.name, "no records (only blank lines)")
+        self.unchanged(before)
+        if records or skipped:
+            yield emit()
+
+
+def _lines(fh: Any) -> Iterator[bytes]:
+    """Lines without their end; an over-long line is read no further than the limit (its start
+    stands for it in the report) and the rest of it is skipped."""
+    limit = MAX_JSON_LINE + 1
+    while line := fh.readline(limit):
+        if len(line) >= limit and not line.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield line
             continue
-        assert record is not None
-        for key in record:
-            if key not in columns:
-                columns[key] = [None] * kept
-        for key, values in columns.items():
-            values.append(record.get(key))
-        kept += 1
-    if kept == 0 and not any(line.strip() for line in lines):
-        raise InputError(name, "no records (only blank lines)")
-    return Source(name, _object_columns(columns), False, len(lines), skipped, reasons)
+        yield line.removesuffix(b"\n").removesuffix(b"\r")
 
 
 def _json_record(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not raw.strip():
         return None, "is a blank line, not a JSON object"
     if len(raw) > MAX_JSON_LINE:
-        return None, TOO_LARGE
+        return None, too_large_reason()
     text = raw.decode("utf-8", "surrogateescape")  # bad bytes in strings: invalid_unicode later
     try:
         record = json.loads(text, object_pairs_hook=_no_duplicates)
@@ -263,71 +505,51 @@ def _json_record(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return record, None
 
 
-def _object_columns(columns: dict[str, list[Any]]) -> dict[str, Any]:
-    # Plain lists: the batch engine reads them as JSON values, where NaN is a value, not a null.
-    return dict(columns)
+# --- DataFrames -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FrameSource(Source):
+    frame: Any = None
+
+    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:
+        import numpy as np
+
+        df: pd.DataFrame = self.frame
+        columns = frame_columns(df, self.name)
+        n = len(df)
+        size = chunk_rows or max(n, 1)
+        for lo in range(0, max(n, 1), size):
+            hi = min(lo + size, n)
+            yield Chunk(
+                {name: col.iloc[lo:hi] for name, col in columns.items()},
+                np.arange(lo, hi, dtype=np.int64),
+            )
 
 
 # --- validating a source ----------------------------------------------------------------------
 
 
-def validate_source(contract: Contract, src: Source, *, env: Env | None = None) -> Report:
-    """Run the batch engine on a source; rows the reader skipped come back as malformed_input."""
-    from skewless.batch import compile_contract
-
-    rows = src.total - len(src.skipped)
-    outcome = compile_contract(contract).run(
-        src.columns, env=env, source=src.name, text=src.text, rows=rows
-    )
-    report = outcome.report
-    if src.skipped:
-        _to_source_rows(report, sorted(src.skipped), src.total)
-        # A raw record holds every field: if any column is pii, the record is redacted whole.
-        report.blocks[:0] = _malformed_blocks(src, any(c.pii for c in contract.columns))
-    report.rows = src.total
-    return report
+def validate_source(
+    contract: Contract,
+    src: Source,
+    *,
+    env: Env | None = None,
+    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
+    keep_values: int | None = 1000,
+) -> Report:
+    """Validate a source chunk by chunk and return its report (no outputs written)."""
+    run = compile_contract(contract).start(source=src.name, env=env, keep_values=keep_values)
+    for chunk in src.chunks(chunk_rows):
+        run.feed(chunk)
+    return run.finish()
 
 
-def validate_file(contract: Contract, path: str | Path, *, env: Env | None = None) -> Report:
-    return validate_source(contract, read(path), env=env)
-
-
-def _malformed_blocks(src: Source, redact: bool = False) -> list[Block]:
-    import numpy as np
-
-    by_reason: dict[str, list[int]] = {}
-    for position in sorted(src.skipped):
-        by_reason.setdefault(src.skip_reason[position], []).append(position)
-    return [
-        Block(
-            Code.PAYLOAD_TOO_LARGE if reason == TOO_LARGE else Code.MALFORMED_INPUT,
-            None,
-            f"the record {reason}",
-            np.asarray(positions, dtype=np.int64),
-            lambda rows: [src.skipped[int(r)] for r in rows],
-            redact,
-            order=-1,
-        )
-        for reason, positions in by_reason.items()
-    ]
-
-
-def _to_source_rows(report: Report, skipped: Sequence[int], total: int) -> None:
-    """Translate row positions of the read table into positions in the source."""
-    import numpy as np
-
-    kept = np.delete(np.arange(total, dtype=np.int64), np.asarray(skipped, dtype=np.int64))
-    for block in report.blocks:
-        if block.rows is None:
-            continue
-        block.rows = kept[block.rows]
-        if block.values is not None:
-            block.values = _shifted(block.values, kept)
-
-
-def _shifted(
-    getter: Callable[[np.ndarray], Sequence[Any]], kept: np.ndarray
-) -> Callable[[np.ndarray], Sequence[Any]]:
-    import numpy as np
-
-    return lambda rows: getter(np.searchsorted(kept, rows))
+def validate_file(
+    contract: Contract,
+    path: str | Path,
+    *,
+    env: Env | None = None,
+    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
+) -> Report:
+    return validate_source(contract, open_source(path), env=env, chunk_rows=chunk_rows)

@@ -145,10 +145,21 @@ class Report:
     def total(self) -> int:
         return sum(block.count for block in self.blocks)
 
+    @property
+    def every_row_fails(self) -> bool:
+        """A missing or unexpected column (column-level) fails every row of the source."""
+        return any(
+            b.rows is None and b.code in (Code.MISSING_COLUMN, Code.UNEXPECTED_COLUMN)
+            for b in self.blocks
+        )
+
     def failed_rows(self) -> np.ndarray:
-        """Sorted positions of every row with at least one violation."""
+        """Sorted positions of every row with at least one violation (all of them when the
+        source's columns do not match the contract)."""
         import numpy as np
 
+        if self.every_row_fails:
+            return np.arange(self.rows, dtype=np.int64)
         parts = [b.rows for b in self.blocks if b.rows is not None and len(b.rows)]
         if not parts:
             return np.zeros(0, dtype=np.int64)

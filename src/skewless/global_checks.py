@@ -1,0 +1,283 @@
+"""Checks that span rows, reduced over chunks: unique, compound unique, row count, cadence.
+
+The batch engine validates a source one chunk at a time (a whole DataFrame is one chunk), and
+these checks keep what they need between chunks, so the verdicts of a chunked run are exactly
+those of a whole-file run:
+
+- `unique` / compound `unique`: the first row holding a key is valid, every later one is a
+  violation (rows with a null in the key never are). Seen keys are kept between chunks: int64,
+  date and timestamp keys exactly, other keys as 64-bit hashes of their values (a false
+  duplicate needs a hash collision: about 1 in 10^8 at 10^5 distinct keys... per pair of
+  10^9-row sources; see docs/violations.md).
+- `rows`: counted, judged at the end.
+- `cadence`: needs every distinct timestamp before it can judge any row; timestamps are kept
+  (8 bytes a row) and the rows breaking the cadence are found at the end (`finish`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from skewless.errors import Code
+from skewless.loader import duration_us
+from skewless.report import Block
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from skewless.contract import Column, Contract
+
+UNIQUE_MESSAGE = "repeats a value seen in an earlier row (unique: true)"
+
+
+def key_message(key: tuple[str, ...]) -> str:
+    return f"repeats the key ({', '.join(key)}) of an earlier row"
+
+
+def cadence_message(column: Column) -> str:
+    return f"is not {column.cadence} after the previous timestamp (cadence)"
+
+
+@dataclass(slots=True)
+class _Seen:
+    """Keys seen so far, as a sorted int64 array (exact ints or hashes)."""
+
+    keys: Any = None  # np.ndarray
+
+    def repeats(self, codes: np.ndarray) -> np.ndarray:
+        """True where a key was seen in an earlier chunk or earlier in this one; then remember."""
+        import numpy as np
+
+        earlier = (
+            np.zeros(len(codes), dtype=bool)
+            if self.keys is None or not len(self.keys)
+            else np.isin(codes, self.keys, assume_unique=False)
+        )
+        _, first = np.unique(codes, return_index=True)
+        within = np.ones(len(codes), dtype=bool)
+        within[first] = False
+        new = np.unique(codes[~earlier])
+        self.keys = new if self.keys is None else np.union1d(self.keys, new)
+        repeated: np.ndarray = earlier | within
+        return repeated
+
+
+def _key_codes(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows with no null in the key, one int64 per such row identifying its key)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arrays[0])
+    keep = np.ones(n, dtype=bool)
+    for a in arrays:
+        if a.null_count:
+            keep &= pc.is_valid(a).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(keep)
+    if len(arrays) == 1 and _exact(arrays[0].type):
+        return rows, _as_int64(arrays[0].take(pa.array(rows)))
+    parts = []
+    for a in arrays:
+        taken = a.take(pa.array(rows))
+        if _exact(taken.type):
+            parts.append(_as_int64(taken))
+        else:
+            series = pd.Series(pd.arrays.ArrowExtensionArray(taken), copy=False)
+            parts.append(pd.util.hash_pandas_object(series, index=False).to_numpy())
+    combined = parts[0].astype(np.uint64)
+    for part in parts[1:]:
+        # Mix as pandas combines hashes of several columns (order matters).
+        combined = combined * np.uint64(1000003) ^ part.astype(np.uint64)
+    if len(parts) > 1 or not _exact(arrays[0].type):
+        mixed = pd.util.hash_array(combined)
+        return rows, mixed.view(np.int64)
+    return rows, combined.view(np.int64)
+
+
+_NULL_TIME = -(2**63)
+
+
+def _instants(array: pa.Array) -> np.ndarray:
+    """Microseconds since the epoch, nulls as the smallest int64 (never a real instant here)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    us = pc.cast(array.cast(pa.timestamp("us", tz=array.type.tz)), pa.int64())
+    ints: np.ndarray = pc.fill_null(us, _NULL_TIME).to_numpy(zero_copy_only=False)
+    return ints
+
+
+def breaking_instants(instants: np.ndarray, step_us: int) -> np.ndarray:
+    """The distinct instants that are not one step after the previous distinct instant."""
+    import numpy as np
+
+    distinct = np.unique(instants[instants != _NULL_TIME])
+    bad: np.ndarray = distinct[1:][np.diff(distinct) != step_us]
+    return bad
+
+
+def cadence_pass(contract: Contract, columns: Any) -> dict[str, np.ndarray]:
+    """First pass for a chunked run: the instants breaking each cadence, from every chunk.
+
+    `columns` yields, per chunk, {name: typed timestamp array} for the cadence columns.
+    """
+    import numpy as np
+
+    seen: dict[str, list[np.ndarray]] = {}
+    for chunk in columns:
+        for name, array in chunk.items():
+            seen.setdefault(name, []).append(np.unique(_instants(array)))
+    out = {}
+    for column in contract.columns:
+        if column.cadence is not None:
+            instants = np.concatenate(seen.get(column.name, [np.zeros(0, dtype=np.int64)]))
+            out[column.name] = breaking_instants(instants, duration_us(column.cadence))
+    return out
+
+
+def _as_int64(array: pa.Array) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_date32(array.type):
+        array = array.cast(pa.int32())
+    ints: np.ndarray = pc.cast(array, pa.int64()).to_numpy(zero_copy_only=False)
+    return ints
+
+
+def _exact(t: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_integer(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date32(t)
+        or pa.types.is_boolean(t)
+    )
+
+
+@dataclass(slots=True)
+class GlobalChecks:
+    """The state of the row-spanning checks over one run; feed chunks in source order."""
+
+    contract: Contract
+    order: dict[str, int]
+    # Timestamps (int64 microseconds) known to break each cadence, from a first pass over the
+    # source (`cadence_pass`); without it, cadence is judged at `finish`.
+    cadence_bad: dict[str, np.ndarray] | None = None
+    rows: int = 0
+    _unique: dict[tuple[str, ...], _Seen] = field(default_factory=dict)
+    _cadence: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+
+    def chunk(
+        self,
+        typed: dict[str, pa.Array],
+        positions: np.ndarray,
+        values: dict[Any, Any],
+        pii: dict[str, bool],
+    ) -> list[Block]:
+        """Violations found in this chunk (unique keys); `positions` are source row ids."""
+        import numpy as np
+
+        self.rows += len(positions)
+        blocks = []
+        keys: list[tuple[tuple[str, ...], Code, str]] = [
+            ((c.name,), Code.NOT_UNIQUE, UNIQUE_MESSAGE) for c in self.contract.columns if c.unique
+        ]
+        keys += [(k, Code.DUPLICATE_KEY, key_message(k)) for k in self.contract.checks.unique]
+        for key, code, message in keys:
+            if not all(k in typed for k in key):
+                continue
+            rows, codes = _key_codes([typed[k] for k in key])
+            seen = self._unique.setdefault(key, _Seen())
+            repeated = rows[seen.repeats(codes)]
+            if len(repeated):
+                blocks.append(
+                    Block(
+                        code,
+                        ", ".join(key),
+                        message,
+                        positions[repeated],
+                        values[key[0]] if len(key) == 1 else values[key],
+                        any(pii[k] for k in key),
+                        self.order[key[0]],
+                    )
+                )
+        for column in self.contract.columns:
+            if column.cadence is not None and column.name in typed:
+                ints = _instants(typed[column.name])
+                if self.cadence_bad is None:
+                    self._cadence.setdefault(column.name, []).append((positions, ints))
+                    continue
+                bad = np.isin(ints, self.cadence_bad[column.name])
+                if bad.any():
+                    blocks.append(
+                        Block(
+                            Code.CADENCE_MISMATCH,
+                            column.name,
+                            cadence_message(column),
+                            positions[bad],
+                            values[column.name],
+                            column.pii,
+                            self.order[column.name],
+                        )
+                    )
+        return blocks
+
+    def finish(self) -> list[Block]:
+        """Violations that need every row first: row count and cadence."""
+        import numpy as np
+
+        blocks = []
+        lo, hi = self.contract.checks.rows_min, self.contract.checks.rows_max
+        n = self.rows
+        if (lo is not None and n < lo) or (hi is not None and n > hi):
+            if hi is None:
+                bounds = f"at least {lo}"
+            elif lo is None:
+                bounds = f"at most {hi}"
+            else:
+                bounds = f"between {lo} and {hi}"
+            blocks.append(
+                Block(Code.ROW_COUNT, None, f"{n} rows; the contract expects {bounds}", order=-1)
+            )
+        for name, parts in self._cadence.items():
+            column = self.contract.column(name)
+            positions = np.concatenate([p for p, _ in parts])
+            ints = np.concatenate([i for _, i in parts])
+            assert column.cadence is not None
+            bad = np.isin(ints, breaking_instants(ints, duration_us(column.cadence)))
+            if bad.any():
+                blocks.append(
+                    Block(
+                        Code.CADENCE_MISMATCH,
+                        name,
+                        cadence_message(column),
+                        positions[bad],
+                        _instant_values(positions[bad], ints[bad], column.timezone),
+                        column.pii,
+                        self.order[name],
+                    )
+                )
+        return blocks
+
+
+def _instant_values(positions: np.ndarray, ints: np.ndarray, zone_name: str | None) -> Any:
+    """A value getter over kept instants (the chunks themselves are gone by `finish`)."""
+    import datetime as dt
+
+    import numpy as np
+
+    from skewless.normalize import zone
+
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    tz = zone(zone_name or "UTC")
+
+    def get(rows: np.ndarray) -> list[Any]:
+        at = np.searchsorted(positions, rows)
+        return [(epoch + dt.timedelta(microseconds=int(ints[i]))).astimezone(tz) for i in at]
+
+    return get
