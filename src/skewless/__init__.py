@@ -17,9 +17,11 @@ from skewless.errors import (
     ContractError,
     ContractErrorCode,
     InputError,
+    OutputError,
     SkewlessError,
     ViolationError,
 )
+from skewless.gate import GateResult, gate, validate
 from skewless.loader import load_contract, loads_contract
 from skewless.report import Report, Violation, escape
 
@@ -31,7 +33,9 @@ __all__ = [
     "Contract",
     "ContractError",
     "ContractErrorCode",
+    "GateResult",
     "InputError",
+    "OutputError",
     "Report",
     "SkewlessError",
     "TableChecks",
@@ -39,6 +43,8 @@ __all__ = [
     "ViolationError",
     "__version__",
     "escape",
+    "gate",
     "load_contract",
     "loads_contract",
+    "validate",
 ]

@@ -64,6 +64,7 @@ class Chunk:
     skipped: dict[int, Any] = field(default_factory=dict)  # unreadable records: row id -> raw
     reasons: dict[int, str] = field(default_factory=dict)  # row id -> why it was unreadable
     too_large: frozenset[int] = frozenset()  # skipped rows that were over the size limit
+    raw: list[bytes] | None = None  # record sources: each read row's record as it arrived
 
     @property
     def rows(self) -> int:

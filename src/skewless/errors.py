@@ -7,10 +7,13 @@ nothing.
     SkewlessError                 base of everything skewless raises
     ├── ContractError             the contract is wrong (file, line, column, key path, hint)
     ├── InputError                the data could not be read at all (missing, empty, truncated)
+    ├── OutputError               an output could not be written (disk full, no permission);
+    │                             nothing was left behind
     └── ViolationError            raised on request by Report.raise_for_violations()
 
 Exit codes of the command line follow the families: 0 pass, 1 violations (or a contract that
-lint rejects), 2 could not judge (ContractError for `validate`, InputError, bad usage).
+lint rejects), 2 could not judge (ContractError for `validate`, InputError, OutputError, bad
+usage).
 """
 
 from __future__ import annotations
@@ -122,6 +125,15 @@ class InputError(SkewlessError):
     def __init__(self, source: str, message: str) -> None:
         super().__init__(f"{source}: {message}")
         self.source = source
+        self.message = message
+
+
+class OutputError(SkewlessError):
+    """An output (valid rows, quarantine) could not be written; no partial file was left."""
+
+    def __init__(self, target: str, message: str) -> None:
+        super().__init__(f"{target}: {message}")
+        self.target = target
         self.message = message
 
 

@@ -420,6 +420,7 @@ class JsonlSource(FileSource):
         before = self.stamps()
         size = chunk_rows or (1 << 62)
         records: list[dict[str, Any]] = []
+        raws: list[bytes] = []
         positions: list[int] = []
         skipped: dict[int, str] = {}
         reasons: dict[int, str] = {}
@@ -438,8 +439,10 @@ class JsonlSource(FileSource):
                 skipped=dict(skipped),
                 reasons=dict(reasons),
                 too_large=frozenset(too_large),
+                raw=list(raws),
             )
             records.clear()
+            raws.clear()
             positions.clear()
             skipped.clear()
             reasons.clear()
@@ -461,6 +464,7 @@ class JsonlSource(FileSource):
                     else:
                         assert record is not None
                         records.append(record)
+                        raws.append(raw)
                         positions.append(position)
                     if len(records) >= size:
                         yield emit()

@@ -1,0 +1,244 @@
+"""The ETL gate: validate a source, split it into valid and quarantined rows, fail loudly.
+
+    >>> import skewless
+    >>> result = skewless.validate("out/users.parquet", "contracts/user_features.yaml",
+    ...                            valid_out="clean.parquet", quarantine="held.parquet")
+    >>> result.report.ok, result.valid_rows, result.quarantined_rows
+
+    >>> @skewless.gate("contracts/user_features.yaml", on_violation="quarantine",
+    ...                quarantine="held.parquet")
+    ... def build_features() -> pd.DataFrame: ...
+
+The run id is derived from the contract, the source's identity and the options, so re-running
+on the same input writes the same outputs, byte for byte.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from skewless.batch import compile_contract
+from skewless.contract import Contract, Env
+from skewless.errors import InputError
+from skewless.global_checks import cadence_pass
+from skewless.io import DEFAULT_CHUNK_ROWS, FrameSource, Source, open_source
+from skewless.loader import load_contract
+from skewless.quarantine import Outputs
+from skewless.report import Report
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+F = TypeVar("F", bound=Callable[..., Any])
+OnViolation = Literal["raise", "quarantine", "warn"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """What a gate run did: its report and where every row went."""
+
+    report: Report
+    run_id: str
+    valid_rows: int
+    quarantined_rows: int
+    valid_out: Path | None = None
+    quarantine: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+def run_id_for(contract: Contract, source: Source, env: Env | None) -> str:
+    digest = hashlib.sha256()
+    for part in (repr(contract), source.identity or source.name, str(env)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_gate(
+    contract: Contract,
+    source: Source,
+    *,
+    env: Env | None = None,
+    valid_out: str | Path | None = None,
+    quarantine: str | Path | None = None,
+    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
+    run_id: str | None = None,
+    keep_values: int | None = 1000,
+    on_chunk: Callable[[int], None] | None = None,
+) -> GateResult:
+    """Validate `source` chunk by chunk; write the outputs asked for, atomically."""
+    validator = compile_contract(contract)
+    run_id = run_id or run_id_for(contract, source, env)
+    outputs = Outputs(
+        run_id,
+        Path(valid_out) if valid_out is not None else None,
+        Path(quarantine) if quarantine is not None else None,
+    )
+    writing = valid_out is not None or quarantine is not None
+    cadence_bad = None
+    if writing and any(c.cadence is not None for c in contract.columns):
+        # A row's cadence verdict needs every timestamp: one pass for them, one to split.
+        cadence_bad = cadence_pass(contract, _cadence_columns(contract, source, chunk_rows))
+    run = validator.start(
+        source=source.name, env=env, keep_values=keep_values, cadence_bad=cadence_bad
+    )
+    try:
+        for chunk in source.chunks(chunk_rows):
+            result = run.feed(chunk)
+            if writing:
+                outputs.write(result, run.report.blocks)
+            if on_chunk is not None:
+                on_chunk(chunk.rows)
+        report = run.finish()
+        if writing:
+            outputs.commit()
+    except BaseException:
+        outputs.abort()
+        raise
+    failed = report.rows_failed
+    return GateResult(
+        report,
+        run_id,
+        report.rows - failed,
+        failed,
+        outputs.valid_out,
+        outputs.quarantine,
+    )
+
+
+def _cadence_columns(
+    contract: Contract, source: Source, chunk_rows: int | None
+) -> Iterator[dict[str, Any]]:
+    from skewless.batch import convert_column
+
+    wanted = [c for c in contract.columns if c.cadence is not None]
+    for chunk in source.chunks(chunk_rows):
+        out = {}
+        for column in wanted:
+            if column.name in chunk.columns:
+                data = chunk.columns[column.name]
+                if chunk.records:
+                    from skewless.batch import ABSENT
+
+                    data = [None if v is ABSENT else v for v in data]
+                out[column.name] = convert_column(column, data, text=chunk.text).array
+        yield out
+
+
+def _contract(contract: Contract | str | Path) -> Contract:
+    return contract if isinstance(contract, Contract) else load_contract(contract)
+
+
+def _source(data: Any, *, table: str | None = None, query: str | None = None) -> Source:
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return FrameSource("<DataFrame>", frame=data)
+    if isinstance(data, Source):
+        return data
+    if isinstance(data, str | Path):
+        return open_source(data, table=table, query=query)
+    raise InputError(repr(type(data).__name__), "expected a DataFrame, a path or a database URL")
+
+
+def validate(
+    data: Any,
+    contract: Contract | str | Path,
+    *,
+    env: Env | None = None,
+    valid_out: str | Path | None = None,
+    quarantine: str | Path | None = None,
+    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
+    table: str | None = None,
+    query: str | None = None,
+) -> GateResult:
+    """Validate a DataFrame, a file, a Parquet dataset or a SQL table/query against a contract.
+
+    Returns a `GateResult`; raises nothing for bad data (`result.report.raise_for_violations()`
+    does), `InputError` for a source that cannot be read, `ContractError` for a bad contract.
+    """
+    return run_gate(
+        _contract(contract),
+        _source(data, table=table, query=query),
+        env=env,
+        valid_out=valid_out,
+        quarantine=quarantine,
+        chunk_rows=chunk_rows,
+    )
+
+
+def gate(
+    contract: Contract | str | Path,
+    *,
+    on_violation: OnViolation = "raise",
+    quarantine: str | Path | None = None,
+    env: Env | None = None,
+) -> Callable[[F], F]:
+    """Guard a function that returns a DataFrame with a contract.
+
+    - `raise`: a `ViolationError` (carrying the report) if any row breaks the contract;
+    - `quarantine`: the failing rows go to `quarantine` (a Parquet file), the function returns
+      the valid rows, normalised;
+    - `warn`: a `UserWarning` with the report's summary; the function returns the valid rows,
+      normalised.
+
+    On clean data all three return the normalised frame.
+    """
+    if on_violation not in ("raise", "quarantine", "warn"):
+        raise ValueError(f"on_violation is 'raise', 'quarantine' or 'warn', not {on_violation!r}")
+    if on_violation == "quarantine" and quarantine is None:
+        raise ValueError("on_violation='quarantine' needs a quarantine path")
+    loaded = _contract(contract)
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> pd.DataFrame:
+            frame = function(*args, **kwargs)
+            return _guard(loaded, frame, on_violation, quarantine, env, function.__qualname__)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _guard(
+    contract: Contract,
+    frame: Any,
+    on_violation: OnViolation,
+    quarantine: str | Path | None,
+    env: Env | None,
+    name: str,
+) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"{name} returned {type(frame).__name__}; @skewless.gate expects a DataFrame"
+        )
+    validator = compile_contract(contract)
+    source = FrameSource(f"{name}()", identity=f"{name}()", frame=frame)
+    report, result = validator.whole(frame, env=env, source=source.name)
+    if report.ok:
+        return validator.frame(result.typed, result.extras)
+    if on_violation == "raise":
+        report.raise_for_violations()
+    if on_violation == "quarantine":
+        run_gate(contract, source, env=env, quarantine=quarantine, chunk_rows=None)
+    else:
+        warnings.warn(report.summary(), UserWarning, stacklevel=3)
+    keep = ~result.failed()
+    typed = {n: a.filter(keep) for n, a in result.typed.items()}
+    extras = {n: frame[n][keep].reset_index(drop=True) for n in result.extras}
+    out = validator.frame(typed, extras)
+    out.index = pd.RangeIndex(int(np.count_nonzero(keep)))
+    return out

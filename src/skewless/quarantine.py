@@ -1,0 +1,367 @@
+"""Outputs of the ETL gate: valid rows (normalised) and quarantined rows (as they arrived).
+
+Nothing is lost: every row of the source lands in exactly one of the two outputs. A quarantined
+row carries its source row id (`_row`), the run id (`_run_id`), its violations
+(`_violations`: a list of {code, column, message}) and, for a record the reader could not split
+into columns or a JSON Lines record, the raw record (`_record`, bytes as they arrived). Columns
+of a quarantined row keep the source's own values: CSV cells as the raw bytes of the file, so
+undecodable bytes are kept, not replaced.
+
+Outputs are written atomically: into an unnamed file in the target's directory (Linux
+O_TMPFILE; a hidden temporary name elsewhere), linked into place only when the run succeeded.
+A run that dies (even by SIGKILL) leaves the previous outputs or none, never a half file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skewless.errors import OutputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from skewless.batch import ChunkResult
+    from skewless.report import Block
+
+OUTPUT_FORMATS = (".parquet",)
+
+
+def check_target(path: Path) -> None:
+    """Refuse an output path before any work is done."""
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise OutputError(str(path), "outputs are Parquet files: give a .parquet path")
+    if path.is_dir():
+        raise OutputError(str(path), "is a directory; give a file path")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(str(path), f"the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(str(path), f"the directory {parent} is not writable")
+
+
+class AtomicFile:
+    """A file that appears at `path` only on `commit()`, whole, or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+        self._named: Path | None = None
+        directory = str(path.parent) if str(path.parent) else "."
+        try:
+            self.fd = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o644)
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno not in (
+                errno.EOPNOTSUPP,
+                errno.EISDIR,
+                errno.EINVAL,
+            ):
+                raise OutputError(str(path), exc.strerror or str(exc)) from None
+            self._named = path.with_name(f".{path.name}.skewless-{os.getpid()}.tmp")
+            self.fd = os.open(self._named, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        self.file = os.fdopen(self.fd, "wb", buffering=1 << 20)
+
+    def commit(self) -> None:
+        try:
+            self.file.flush()
+            os.fsync(self.fd)
+            if self._named is None:
+                staged = self.path.with_name(f".{self.path.name}.skewless-{os.getpid()}.tmp")
+                with contextlib.suppress(FileNotFoundError):
+                    staged.unlink()
+                # linkat(AT_SYMLINK_FOLLOW) through /proc: how an O_TMPFILE gets a name.
+                proc = os.open("/proc", os.O_RDONLY)
+                try:
+                    os.link(f"self/fd/{self.fd}", staged, src_dir_fd=proc, follow_symlinks=True)
+                finally:
+                    os.close(proc)
+                self._named = staged
+            os.replace(self._named, self.path)
+            self._named = None
+            directory = os.open(str(self.path.parent) or ".", os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(str(self.path), exc.strerror or str(exc)) from None
+        finally:
+            self.file.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.file.close()
+        if self._named is not None:
+            with contextlib.suppress(OSError):
+                self._named.unlink()
+            self._named = None
+
+
+@dataclass(slots=True)
+class _Writer:
+    path: Path
+    atomic: AtomicFile | None = None
+    writer: Any = None  # pq.ParquetWriter
+    schema: Any = None
+    rows: int = 0
+
+    def write(self, table: pa.Table) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            if self.writer is None:
+                self.atomic = AtomicFile(self.path)
+                self.schema = table.schema
+                self.writer = pq.ParquetWriter(self.atomic.file, self.schema)
+            elif table.schema != self.schema:
+                table = _conform(table, self.schema)
+            self.writer.write_table(table)
+            self.rows += table.num_rows
+        except OSError as exc:
+            raise OutputError(str(self.path), exc.strerror or str(exc)) from None
+        except pa.ArrowException as exc:
+            raise OutputError(str(self.path), str(exc).splitlines()[0]) from None
+
+    def commit(self, empty_schema: pa.Schema) -> None:
+        if self.writer is None:  # no chunk wrote here: an empty file with the right columns
+            import pyarrow as pa
+
+            self.write(pa.table({f.name: pa.array([], f.type) for f in empty_schema}))
+        try:
+            self.writer.close()
+        except OSError as exc:
+            self.abort()
+            raise OutputError(str(self.path), exc.strerror or str(exc)) from None
+        assert self.atomic is not None
+        self.atomic.commit()
+
+    def abort(self) -> None:
+        if self.atomic is not None:
+            self.atomic.abort()
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A later chunk's table in the first chunk's schema (columns a chunk lacks are null)."""
+    import pyarrow as pa
+
+    columns = []
+    for f in schema:
+        if f.name in table.column_names:
+            column = table.column(f.name)
+            if column.type != f.type:
+                column = (
+                    column.cast(f.type)
+                    if _castable(column.type, f.type)
+                    else pa.nulls(table.num_rows, f.type)
+                )
+            columns.append(column)
+        else:
+            columns.append(pa.nulls(table.num_rows, f.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _castable(a: pa.DataType, b: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_null(a) or a == b or (pa.types.is_string(a) and pa.types.is_large_string(b))
+    )
+
+
+QUARANTINE_FIELDS = ("_row", "_run_id", "_violations", "_record")
+
+
+def quarantine_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    violation = pa.struct(
+        [("code", pa.string()), ("column", pa.string()), ("message", pa.string())]
+    )
+    return pa.schema(
+        [
+            ("_row", pa.int64()),
+            ("_run_id", pa.string()),
+            ("_violations", pa.list_(violation)),
+            ("_record", pa.binary()),
+        ]
+    )
+
+
+@dataclass(slots=True)
+class Outputs:
+    """The two outputs of one gate run; `write` each chunk's result, then `commit` or `abort`."""
+
+    run_id: str
+    valid_out: Path | None = None
+    quarantine: Path | None = None
+    _valid: _Writer | None = None
+    _held: _Writer | None = None
+    _valid_schema: Any = None
+    _raw_schema: dict[str, Any] = field(default_factory=dict)
+    valid_rows: int = 0
+    quarantined_rows: int = 0
+
+    def __post_init__(self) -> None:
+        if self.valid_out is not None:
+            check_target(self.valid_out)
+            self._valid = _Writer(self.valid_out)
+        if self.quarantine is not None:
+            check_target(self.quarantine)
+            if self.valid_out is not None and self.quarantine.resolve() == self.valid_out.resolve():
+                raise OutputError(
+                    str(self.quarantine), "the quarantine and the valid output are one file"
+                )
+            self._held = _Writer(self.quarantine)
+
+    def write(self, result: ChunkResult, report_blocks: list[Block]) -> None:
+        """Split one chunk: valid rows (normalised) and failing rows (with their reasons)."""
+        import pyarrow as pa
+
+        failed = result.failed()
+        keep = ~failed
+        typed = {name: arr for name, arr in result.typed.items()}
+        if self._valid_schema is None:
+            self._valid_schema = pa.schema([(n, a.type) for n, a in typed.items()])
+        self.valid_rows += int(keep.sum())
+        self.quarantined_rows += int(failed.sum()) + len(result.chunk.skipped)
+        if self._valid is not None and keep.any():
+            mask = pa.array(keep)
+            columns = {n: a.filter(mask) for n, a in typed.items()}
+            for name, data in result.extras.items():
+                columns[name] = _arrow_column(data).filter(mask)
+            self._valid.write(pa.table(columns))
+        if self._held is not None and (failed.any() or result.chunk.skipped):
+            self._held.write(self._held_table(result, failed, report_blocks))
+
+    def _held_table(
+        self, result: ChunkResult, failed: np.ndarray, report_blocks: list[Block]
+    ) -> pa.Table:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        chunk = result.chunk
+        read_rows = chunk.positions[failed]
+        skipped_rows = np.fromiter(sorted(chunk.skipped), dtype=np.int64, count=len(chunk.skipped))
+        rows = np.concatenate([read_rows, skipped_rows])
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+        n = len(rows)
+        # Where each quarantined row sits among the chunk's read rows (-1: a skipped record).
+        local = np.concatenate([np.flatnonzero(failed), np.full(len(skipped_rows), -1)])[order]
+        whole = [
+            b
+            for b in report_blocks
+            if b.rows is None and b.code.value in ("missing_column", "unexpected_column")
+        ]
+        violations = _violation_lists(rows, result.blocks, whole)
+        record: list[Any] = [None] * n
+        if chunk.raw is not None or chunk.skipped:
+            for i, (row, at) in enumerate(zip(rows.tolist(), local.tolist(), strict=True)):
+                if at < 0:
+                    record[i] = _as_bytes(chunk.skipped.get(row))
+                elif chunk.raw is not None:
+                    record[i] = chunk.raw[at]
+        columns: dict[str, Any] = {
+            "_row": pa.array(rows, pa.int64()),
+            "_run_id": pa.array([self.run_id] * n, pa.string()),
+            "_violations": violations,
+            "_record": pa.array(record, pa.binary()),
+        }
+        if not chunk.records:
+            take = pa.array(np.where(local < 0, 0, local), pa.int64())
+            nulls = pa.array(local < 0)
+            for name, data in chunk.columns.items():
+                if name in QUARANTINE_FIELDS:
+                    continue
+                column = _arrow_column(data)
+                if len(column) == 0:
+                    continue
+                taken = column.take(take)
+                if (local < 0).any():  # skipped records have no columns
+                    taken = pc.if_else(nulls, pa.scalar(None, taken.type), taken)
+                columns[name] = taken
+        return pa.table(columns)
+
+    def commit(self) -> None:
+        import pyarrow as pa
+
+        try:
+            if self._valid is not None:
+                self._valid.commit(self._valid_schema or pa.schema([]))
+            if self._held is not None:
+                self._held.commit(quarantine_schema())
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        for writer in (self._valid, self._held):
+            if writer is not None:
+                writer.abort()
+
+
+def _violation_lists(rows: np.ndarray, blocks: list[Block], whole: list[Block]) -> pa.Array:
+    """One list of {code, column, message} per quarantined row, in report order."""
+    import numpy as np
+    import pyarrow as pa
+
+    row_blocks = [b for b in blocks if b.rows is not None and len(b.rows)]
+    ids = [np.full(b.count, i, dtype=np.int64) for i, b in enumerate(row_blocks)]
+    at = [b.rows for b in row_blocks if b.rows is not None]
+    all_rows = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
+    all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    # Row-level violations of the rows kept here, plus the column-level ones for every row.
+    inside = np.isin(all_rows, rows)
+    all_rows, all_ids = all_rows[inside], all_ids[inside]
+    blocks_all = row_blocks + whole
+    if whole:
+        extra_rows = np.repeat(rows, len(whole))
+        extra_ids = np.tile(np.arange(len(row_blocks), len(blocks_all)), len(rows))
+        all_rows = np.concatenate([extra_rows, all_rows])
+        all_ids = np.concatenate([extra_ids, all_ids])
+    orders = (
+        np.asarray([b.order for b in blocks_all] or [0], dtype=np.int64)[all_ids]
+        if len(all_ids)
+        else all_ids
+    )
+    sequence = np.lexsort((all_ids, orders, all_rows))
+    all_rows, all_ids = all_rows[sequence], all_ids[sequence]
+    counts = np.bincount(np.searchsorted(rows, all_rows), minlength=len(rows))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    codes = pa.array([b.code.value for b in blocks_all], pa.string()).take(pa.array(all_ids))
+    names = pa.array([b.column for b in blocks_all], pa.string()).take(pa.array(all_ids))
+    messages = pa.array([b.message for b in blocks_all], pa.string()).take(pa.array(all_ids))
+    structs = pa.StructArray.from_arrays([codes, names, messages], ["code", "column", "message"])
+    return pa.ListArray.from_arrays(pa.array(offsets), structs)
+
+
+def _as_bytes(raw: Any) -> bytes | None:
+    if raw is None or isinstance(raw, bytes):
+        return raw
+    return str(raw).encode("utf-8", "surrogateescape")
+
+
+def _arrow_column(data: Any) -> pa.Array:
+    """A source column as Arrow, whatever it arrived as (values Arrow cannot type become text)."""
+    import pyarrow as pa
+
+    from skewless.batch import arrow_of
+
+    if isinstance(data, list):
+        try:
+            return pa.array(data, from_pandas=False)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return pa.array([None if v is None else repr(v) for v in data], pa.string())
+    try:
+        return arrow_of(data)
+    except (pa.ArrowException, OverflowError, TypeError, ValueError):
+        return pa.array([None if v is None else repr(v) for v in data.tolist()], pa.string())
