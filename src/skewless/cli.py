@@ -17,6 +17,7 @@ from rich.console import Console
 
 from skewless import __version__
 from skewless.errors import ContractError, InputError
+from skewless.io import DEFAULT_CHUNK_ROWS
 from skewless.loader import load_contract
 from skewless.report import Report, escape_name, printable
 
@@ -41,6 +42,7 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     junit = "junit"
+    markdown = "markdown"
 
 
 class EnvChoice(StrEnum):
@@ -79,23 +81,28 @@ def validate(
         Path, typer.Argument(help="The contract YAML file.", show_default=False, metavar="CONTRACT")
     ],
     data: Annotated[
-        list[Path],
+        list[str],
         typer.Argument(
-            help="Data files: .csv, .parquet, .jsonl (one report each).",
+            help="Sources, one report each: .csv, .parquet, .jsonl files, a Parquet directory "
+            "or glob, or a SQLAlchemy URL with --table or --query.",
             show_default=False,
             metavar="DATA",
         ),
     ],
     output_format: Annotated[
         Format,
-        typer.Option("--format", "-f", help="text for people, json for programs, junit for CI."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="text for people, json for programs, junit for CI, markdown for a CI job summary.",
+        ),
     ] = Format.text,
     max_violations: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option(
             "--max-violations",
             min=0,
-            help="Violations listed per report (default 50 in text, 1000 in json/junit); "
+            help="Violations listed per report (default 50 in text, 1000 otherwise); "
             "counts always cover all of them.",
         ),
     ] = None,
@@ -103,39 +110,118 @@ def validate(
         Optional[EnvChoice],  # noqa: UP045
         typer.Option(help="Which data this is: columns with only_in are required only there."),
     ] = None,
+    valid_out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--valid-out",
+            help="Write the rows that pass, normalised, to this Parquet file (one DATA only).",
+            metavar="PATH",
+        ),
+    ] = None,
+    quarantine: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--quarantine",
+            help="Write the rows that fail, as they arrived, with their violations and the run "
+            "id, to this Parquet file (one DATA only).",
+            metavar="PATH",
+        ),
+    ] = None,
+    chunk_rows: Annotated[
+        int,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="Rows read and validated at a time: memory is bounded by the chunk.",
+        ),
+    ] = DEFAULT_CHUNK_ROWS,
+    table: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With a database URL: the table to validate.", metavar="NAME"),
+    ] = None,
+    query: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With a database URL: the query whose rows to validate.", metavar="SQL"),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress display (it only shows on a terminal)."),
+    ] = False,
 ) -> None:
-    """Validate data files against a contract and report every violation.
+    """Validate data against a contract, report every violation, optionally split the rows.
 
-    Exit 0 when every file passes, 1 when one has violations, 2 when the contract does not
-    load or a file cannot be read (the other files are still reported).
+    Exit 0 when every source passes, 1 when one has violations, 2 when the contract does not
+    load, a source cannot be read or an output cannot be written (nothing partial is left).
 
-    Example: skewless validate contracts/user_features.yaml data/users.csv --format json
+    Examples:
+
+      skewless validate contracts/user_features.yaml data/users.csv --format json
+
+      skewless validate contracts/user_features.yaml data/users.parquet
+      --valid-out clean.parquet --quarantine held.parquet
+
+      skewless validate contracts/user_features.yaml sqlite:///etl.db --table users
     """
-    from skewless.io import validate_file
-    from skewless.render import report_json, report_junit, report_text
+    from skewless.errors import OutputError
+    from skewless.gate import run_gate
+    from skewless.io import open_source
+    from skewless.render import (
+        ChunkProgress,
+        report_json,
+        report_junit,
+        report_markdown,
+        report_text,
+    )
 
     try:
         loaded = load_contract(contract)
     except ContractError as exc:
         _fail(f"the contract does not load: {printable(str(exc))}")
+    writing = valid_out is not None or quarantine is not None
+    if writing and len(data) != 1:
+        _fail("--valid-out and --quarantine take one DATA source")
     results: list[Report | tuple[str, str]] = []
+    written: dict[str, dict[str, object]] = {}
     unreadable = False
-    for path in data:
+    for spec in data:
         try:
-            results.append(validate_file(loaded, path, env=env.value if env is not None else None))
-        except InputError as exc:
+            source = open_source(spec, table=table, query=query)
+            with ChunkProgress(source.name, enabled=not quiet) as progress:
+                result = run_gate(
+                    loaded,
+                    source,
+                    env=env.value if env is not None else None,
+                    valid_out=valid_out,
+                    quarantine=quarantine,
+                    chunk_rows=chunk_rows,
+                    keep_values=max_violations if max_violations is not None else 1000,
+                    on_chunk=progress.advance,
+                )
+            results.append(result.report)
+            if writing:
+                written[result.report.source] = {
+                    "run_id": result.run_id,
+                    "valid_out": None if valid_out is None else str(valid_out),
+                    "valid_rows": result.valid_rows,
+                    "quarantine": None if quarantine is None else str(quarantine),
+                    "quarantined_rows": result.quarantined_rows,
+                }
+        except (InputError, OutputError) as exc:
             unreadable = True
-            _err_console().print(f"error: {escape_name(exc.source)}: {exc.message}", markup=False)
-            results.append((str(path), exc.message))
+            where = exc.source if isinstance(exc, InputError) else exc.target
+            _err_console().print(f"error: {escape_name(where)}: {exc.message}", markup=False)
+            results.append((spec, exc.message))
     if output_format is Format.json:
-        sys.stdout.write(report_json(results, max_violations) + "\n")
+        sys.stdout.write(report_json(results, max_violations, written) + "\n")
     elif output_format is Format.junit:
         sys.stdout.write(report_junit(results, max_violations) + "\n")
+    elif output_format is Format.markdown:
+        sys.stdout.write(report_markdown(results, max_violations, written) + "\n")
     else:
         out = Console(highlight=False, soft_wrap=False)
         if not out.is_terminal:
             out = Console(highlight=False, soft_wrap=False, width=160)
-        report_text(out, results, max_violations)
+        report_text(out, results, max_violations, written)
     if unreadable:
         raise typer.Exit(CANNOT_JUDGE)
     if not all(isinstance(r, Report) and r.ok for r in results):

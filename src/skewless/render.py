@@ -22,10 +22,20 @@ TEXT_LIMIT = 50
 MACHINE_LIMIT = 1000
 
 
-def report_json(reports: list[Report | tuple[str, str]], max_violations: int | None) -> str:
+Written = dict[str, dict[str, object]]  # source -> what the gate wrote (outputs, run id)
+
+
+def report_json(
+    reports: list[Report | tuple[str, str]],
+    max_violations: int | None,
+    written: Written | None = None,
+) -> str:
     """One report: the report object. Several: {"ok": ..., "reports": [...]} (docs/cli.md)."""
     limit = MACHINE_LIMIT if max_violations is None else max_violations
     docs = [_doc(r, limit) for r in reports]
+    for doc in docs:
+        if written and doc.get("source") in written:
+            doc["outputs"] = written[str(doc["source"])]
     if len(docs) == 1:
         doc = docs[0]
     else:
@@ -94,7 +104,10 @@ def _safe(text: str) -> str:
 
 
 def report_text(
-    console: Console, reports: list[Report | tuple[str, str]], max_violations: int | None
+    console: Console,
+    reports: list[Report | tuple[str, str]],
+    max_violations: int | None,
+    written: Written | None = None,
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -151,7 +164,124 @@ def report_text(
             console.print(
                 Text(f"... {report.total - shown} more; use --max-violations or --format json")
             )
+    for report in reports:
+        if isinstance(report, Report) and written and report.source in written:
+            console.print(Text(_outputs_line(written[report.source])))
 
 
 def contract_error_text(error: ContractError) -> str:
     return str(error)
+
+
+def _outputs_line(outputs: dict[str, object]) -> str:
+    parts = []
+    if outputs.get("valid_out"):
+        parts.append(
+            f"{outputs['valid_rows']} valid rows to {escape_name(str(outputs['valid_out']))}"
+        )
+    if outputs.get("quarantine"):
+        parts.append(
+            f"{outputs['quarantined_rows']} quarantined rows to "
+            f"{escape_name(str(outputs['quarantine']))}"
+        )
+    return f"wrote {' and '.join(parts)} (run {outputs['run_id']})"
+
+
+def report_markdown(
+    reports: list[Report | tuple[str, str]],
+    max_violations: int | None,
+    written: Written | None = None,
+) -> str:
+    """A summary for a CI job page (GitHub's $GITHUB_STEP_SUMMARY, GitLab, PR comments)."""
+    limit = 20 if max_violations is None else max_violations
+    lines = ["## skewless", ""]
+    for report in reports:
+        if not isinstance(report, Report):
+            source, error = report
+            lines += [f"### :x: {_md(source)}: could not be read", "", f"> {_md(error)}", ""]
+            continue
+        mark = ":white_check_mark:" if report.ok else ":x:"
+        verdict = (
+            f"{report.rows} rows pass"
+            if report.ok
+            else f"{counted(report.total, 'violation')} in {report.rows_failed} of "
+            f"{report.rows} rows"
+        )
+        lines += [
+            f"### {mark} {_md(report.source)}: {verdict} ({report.contract} {report.version})",
+            "",
+        ]
+        if written and report.source in written:
+            lines += [_md(_outputs_line(written[report.source])), ""]
+        if report.ok:
+            continue
+        lines += ["| column | code | count |", "| --- | --- | ---: |"]
+        for column, per in report.counts_by_column.items():
+            for code, n in per.items():
+                lines.append(f"| {_md(escape_name(column))} | `{code}` | {n} |")
+        lines += ["", "<details><summary>First violations</summary>", ""]
+        lines += ["| row | column | code | value | message |", "| ---: | --- | --- | --- | --- |"]
+        for v in report.iter_violations(limit):
+            lines.append(
+                f"| {'' if v.row is None else v.row} | {_md(escape_name(v.column or ''))} "
+                f"| `{v.code}` | {_md(v.value or '')} | {_md(v.message)} |"
+            )
+        lines += ["", "</details>", ""]
+    return "\n".join(lines).rstrip()
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell: printable, pipes and markup escaped."""
+    safe = printable(text)
+    for ch in "\\|`*_[]<>#":
+        safe = safe.replace(ch, "\\" + ch)
+    return safe
+
+
+class ChunkProgress:
+    """A progress line on stderr for runs longer than a couple of seconds, on a terminal only
+    (never in CI, never with --quiet)."""
+
+    DELAY = 2.0
+
+    def __init__(self, source: str, *, enabled: bool) -> None:
+        import os
+        import sys
+        import time
+
+        self.source = source
+        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
+        self.started = time.monotonic()
+        self.rows = 0
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> ChunkProgress:
+        return self
+
+    def advance(self, rows: int) -> None:
+        import time
+
+        self.rows += rows
+        if not self.enabled:
+            return
+        if self._progress is None and time.monotonic() - self.started >= self.DELAY:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,} rows"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(escape_name(self.source), total=None)
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.rows)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
