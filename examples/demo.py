@@ -1,9 +1,12 @@
-"""`make demo`: the ETL gate on a bundled export, as a pipeline would run it.
+"""`make demo`: the ETL gate on bundled exports, as a pipeline would run it.
 
 1. lint the contract;
 2. run the gate on yesterday's clean export (exit 0: the job goes on);
-3. run it on today's export, broken upstream (exit 1: the job stops), with the report a
-   person reads, plus the JSON and JUnit reports a pipeline keeps (in out/).
+3. run it on today's export, broken upstream by a column rename (exit 1: the job stops; a
+   source whose columns do not match the contract has no valid row);
+4. run it on an export with bad rows but the right columns: the valid rows go on, normalised,
+   and the bad ones are held in a quarantine with their reasons (out/);
+5. the same verdict as JSON, JUnit and Markdown for the pipeline and CI (out/).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = "contracts/user_features.yaml"
 CLEAN = "examples/data/user_events_clean.csv"
 BROKEN = "examples/data/user_events.csv"
+BAD_ROWS = "examples/data/user_events_bad_rows.csv"
 OUT = ROOT / "out"
 
 
@@ -32,6 +36,20 @@ def skewless(*args: str, stdout: Path | None = None) -> int:
         return subprocess.call(command, cwd=ROOT, stdout=fh)
 
 
+def show_quarantine(path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from skewless import escape
+
+    table = pq.read_table(path, columns=["_row", "_run_id", "_violations"])
+    print(f"\n{path.relative_to(ROOT)}: {table.num_rows} rows held")
+    for row in table.to_pylist()[:5]:
+        reasons = "; ".join(f"{v['column']}: {v['code']}" for v in row["_violations"])
+        print(f"  row {row['_row']:>3}  run {row['_run_id']}  {escape(reasons)[1:-1]}")
+    if table.num_rows > 5:
+        print(f"  ... {table.num_rows - 5} more")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     expected = []
@@ -41,16 +59,32 @@ def main() -> int:
     expected.append(skewless("validate", CONTRACT, CLEAN) == 0)
     step("3. Today's export, after an upstream release: exit 1, the job stops")
     expected.append(skewless("validate", CONTRACT, BROKEN) == 1)
-    step("4. The same verdict as JSON and JUnit, for the pipeline and CI")
+    step("4. Bad rows, right columns: valid rows go on, bad rows are held with their reasons")
+    valid, held = OUT / "valid.parquet", OUT / "quarantine.parquet"
     expected.append(
-        skewless("validate", CONTRACT, BROKEN, "--format", "json", stdout=OUT / "report.json") == 1
+        skewless(
+            "validate",
+            CONTRACT,
+            BAD_ROWS,
+            "--valid-out",
+            str(valid.relative_to(ROOT)),
+            "--quarantine",
+            str(held.relative_to(ROOT)),
+        )
+        == 1
     )
-    expected.append(
-        skewless("validate", CONTRACT, BROKEN, "--format", "junit", stdout=OUT / "report.xml") == 1
-    )
-    print(f"wrote {OUT.relative_to(ROOT)}/report.json and {OUT.relative_to(ROOT)}/report.xml")
+    show_quarantine(held)
+    step("5. The same verdict as JSON, JUnit and Markdown, for the pipeline and CI")
+    for fmt, name in (("json", "report.json"), ("junit", "report.xml"), ("markdown", "report.md")):
+        expected.append(
+            skewless("validate", CONTRACT, BROKEN, "--format", fmt, stdout=OUT / name) == 1
+        )
+    print("wrote out/report.json, out/report.xml and out/report.md")
     if all(expected):
-        print("\ndemo ok: the gate passed the clean export and stopped the broken one.")
+        print(
+            "\ndemo ok: the gate passed the clean export, stopped the renamed one, and split the "
+            "one with bad rows into out/valid.parquet and out/quarantine.parquet."
+        )
         return 0
     print("\ndemo FAILED: an exit code was not the documented one.", file=sys.stderr)
     return 1

@@ -2,7 +2,9 @@
 
 `user_events_clean.csv` passes contracts/user_features.yaml. `user_events.csv` is the same
 export after a bad upstream release: each classic failure is seeded once or twice, so the demo
-report shows what a gate catches before a model is trained on it.
+report shows what a gate catches before a model is trained on it, and a column was renamed.
+`user_events_bad_rows.csv` has the same bad rows without the rename: the gate passes its valid
+rows on and quarantines the others.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def clean_rows(n: int, rng: random.Random) -> list[dict[str, str]]:
     return rows
 
 
-def seed_failures(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+def seed_failures(rows: list[dict[str, str]], *, rename: bool = True) -> list[dict[str, str]]:
     broken = [dict(r) for r in rows]
     broken[3]["browser_type"] = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101"
     broken[7]["last_purchase_at"] = "2024-05-01T09:49:00"  # naive: no offset
@@ -73,8 +75,9 @@ def seed_failures(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     broken[29]["country"] = "usa"
     broken[33]["user_id"] = broken[32]["user_id"]  # duplicate id
     broken[36]["basket_value"] = "NaN"
-    for row in broken:  # an upstream rename: session_count -> sessions
-        row["sessions"] = row.pop("session_count")
+    if rename:
+        for row in broken:  # an upstream rename: session_count -> sessions
+            row["sessions"] = row.pop("session_count")
     return broken
 
 
@@ -91,6 +94,7 @@ def main() -> None:
     HERE.mkdir(exist_ok=True)
     write(HERE / "user_events_clean.csv", rows)
     write(HERE / "user_events.csv", seed_failures(rows))
+    write(HERE / "user_events_bad_rows.csv", seed_failures(rows, rename=False))
 
 
 if __name__ == "__main__":

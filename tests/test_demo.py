@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pyarrow.parquet as pq
+
 from tests.conftest import ROOT
 
 # (code, column, row) for every failure examples/make_demo_data.py seeds.
@@ -42,6 +44,13 @@ def test_demo_runs_end_to_end() -> None:
     assert nul["value"] == "'great\\x00service'"
     ages = [v for v in report["violations"] if v["column"] == "user_age"]
     assert all(v["value"] is None for v in ages)  # nulls: nothing to show or redact
+    # The export with bad rows but the right columns was split: nothing lost.
+    valid = pq.read_table(ROOT / "out" / "valid.parquet")
+    held = pq.read_table(ROOT / "out" / "quarantine.parquet")
+    seeded_rows = {row for _, _, row in SEEDED if row is not None}
+    assert sorted(held.column("_row").to_pylist()) == sorted(seeded_rows)
+    assert valid.num_rows + held.num_rows == 40
+    assert all(held.column("_violations").to_pylist())
 
 
 def test_demo_data_is_reproducible(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -51,9 +60,11 @@ def test_demo_data_is_reproducible(tmp_path) -> None:  # type: ignore[no-untyped
         f"m['HERE'] = Path({str(tmp_path)!r}); "
         "rows = m['clean_rows'](40, __import__('random').Random(7)); "
         f"m['write'](Path({str(tmp_path)!r}) / 'clean.csv', rows); "
-        f"m['write'](Path({str(tmp_path)!r}) / 'broken.csv', m['seed_failures'](rows))"
+        f"m['write'](Path({str(tmp_path)!r}) / 'broken.csv', m['seed_failures'](rows)); "
+        f"m['write'](Path({str(tmp_path)!r}) / 'bad.csv', m['seed_failures'](rows, rename=False))"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
     data = ROOT / "examples" / "data"
     assert (tmp_path / "clean.csv").read_bytes() == (data / "user_events_clean.csv").read_bytes()
     assert (tmp_path / "broken.csv").read_bytes() == (data / "user_events.csv").read_bytes()
+    assert (tmp_path / "bad.csv").read_bytes() == (data / "user_events_bad_rows.csv").read_bytes()
