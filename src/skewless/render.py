@@ -166,7 +166,7 @@ def report_text(
             )
     for report in reports:
         if isinstance(report, Report) and written and report.source in written:
-            console.print(Text(_outputs_line(written[report.source])))
+            console.print(Text(_outputs_line(written[report.source])), soft_wrap=True)
 
 
 def contract_error_text(error: ContractError) -> str:
