@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pyarrow.compute as pc
 import pytest
 
 import skewless
+import skewless.io
 from skewless import checks, dtypes
 
 CONTRACT = skewless.loads_contract(
@@ -168,3 +170,135 @@ def test_pass_mask_lets_nulls_pass_like_fill_null() -> None:
             arr = arr.slice(rnd.randint(0, 3))
         expected = pc.fill_null(arr, True).to_numpy(zero_copy_only=False)
         assert checks._mask(arr).tolist() == expected.tolist()
+
+
+def test_seen_keys_across_chunks_match_the_set_operations_they_replace() -> None:
+    from skewless.global_checks import _Seen
+
+    def reference(chunks: list[np.ndarray]) -> list[list[bool]]:
+        keys: np.ndarray | None = None
+        out = []
+        for codes in chunks:
+            earlier = np.isin(codes, keys) if keys is not None else np.zeros(len(codes), bool)
+            within = np.ones(len(codes), dtype=bool)
+            within[np.unique(codes, return_index=True)[1]] = False
+            new = np.unique(codes[~earlier])
+            keys = new if keys is None else np.union1d(keys, new)
+            out.append((earlier | within).tolist())
+        return out
+
+    rnd = random.Random(5)
+    for _ in range(500):
+        pool = [rnd.randint(-(2**63), 2**63 - 1) for _ in range(4)] + list(range(-3, 4))
+        chunks = [
+            np.array([rnd.choice(pool) for _ in range(rnd.randint(0, 9))], dtype=np.int64)
+            for _ in range(rnd.randint(1, 5))
+        ]
+        seen = _Seen()
+        assert [seen.repeats(c).tolist() for c in chunks] == reference(chunks), chunks
+        kept = np.concatenate([np.zeros(0, np.uint64), *seen.buckets])
+        assert len(kept) == len(set(np.concatenate(chunks).tolist()))
+    # Many keys, every bucket: exact small ints and hashes alike.
+    gen = np.random.default_rng(6)
+    pool = np.concatenate([np.arange(-50, 3000), gen.integers(-(2**63), 2**63 - 1, 3000)])
+    chunks = [gen.choice(pool, size=gen.integers(0, 5000)) for _ in range(6)]
+    seen = _Seen()
+    assert [seen.repeats(c).tolist() for c in chunks] == reference(chunks)
+    assert all(len(b) for b in seen.buckets)
+
+
+def test_compound_key_codes_do_not_collide_on_mixed_raw_values() -> None:
+    # Two distinct (user_id, last_purchase_at) keys whose raw int64 values, mixed without
+    # hashing first (id * 1000003 ^ microseconds), gave the same code: a false duplicate_key
+    # in a 10,000,000-row benchmark file.
+    from skewless.global_checks import _key_codes
+
+    ids = pa.array([2552081, 5891921, 7056164, 8790116], pa.int64())
+    us = [1709004292000000, 1712341033000000, 1716361142000000, 1715860911000000]
+    times = pa.array(us, pa.timestamp("us", tz="UTC"))
+    rows, codes = _key_codes([ids, times])
+    assert rows.tolist() == [0, 1, 2, 3]
+    assert len(set(codes.tolist())) == 4
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ncolumns:\n  a: {type: integer}\n"
+        "  b: {type: datetime, timezone: UTC}\nchecks:\n  unique: [[a, b]]\n"
+    )
+    frame = pd.DataFrame({"a": ids.to_numpy(), "b": pd.to_datetime(us, unit="us", utc=True)})
+    assert contract.validate(frame).ok
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1, 7, 64, 1000])
+def test_parquet_source_reads_what_the_dataset_scanner_reads(
+    chunk_rows: int | None, tmp_path: Path
+) -> None:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from skewless.io import open_source
+
+    root = tmp_path / "hive"
+    kinds = ["a", "b", "__HIVE_DEFAULT_PARTITION__"]  # the last one: a null partition value
+    for kind in kinds:
+        for part in range(2):
+            n = 40 + 13 * part
+            table = pa.table(
+                {
+                    "i": pa.array(range(n), pa.int64()),
+                    "s": pa.array([f"v{x}" if x % 5 else None for x in range(n)], pa.string()),
+                    "c": pa.array([["x", "y"][x % 2] for x in range(n)]).dictionary_encode(),
+                    "t": pa.array(range(n), pa.timestamp("ns", tz="UTC")),
+                }
+            )
+            if part:
+                table = table.cast(table.schema.set(1, pa.field("s", pa.large_string())))
+            (root / f"kind={kind}").mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, root / f"kind={kind}" / f"part-{part}.parquet", row_group_size=9)
+    pq.write_table(
+        pa.table({"i": pa.array([], pa.int64())}).append_column("s", pa.array([], pa.string())),
+        tmp_path / "empty.parquet",
+    )
+    for spec in (root, root / "kind=a" / "part-1.parquet", tmp_path / "empty.parquet"):
+        source = open_source(spec)
+        assert isinstance(source, skewless.io.ParquetSource)
+        chunks = list(source.chunks(chunk_rows))
+        dataset = ds.dataset(
+            [str(p) for p in source.paths],
+            format="parquet",
+            partitioning="hive" if source.dataset_root is not None else None,
+            partition_base_dir=str(source.dataset_root) if source.dataset_root else None,
+        )
+        expected = dataset.to_table()
+        got = pa.table(
+            {
+                n: pa.chunked_array(
+                    [a for c in chunks for a in c.columns[n].chunks], expected.schema.field(n).type
+                )
+                for n in expected.column_names
+            }
+        )
+        assert got.schema == expected.schema
+        assert got.to_pylist() == expected.to_pylist()
+        assert np.concatenate([c.positions for c in chunks]).tolist() == list(range(len(got)))
+        sizes = [len(c.positions) for c in chunks]
+        assert all(s == chunk_rows for s in sizes[:-1]) or chunk_rows is None
+        assert all(c.columns[n].num_chunks == 1 for c in chunks for n in c.columns)
+
+
+def test_distinct_days_match_np_unique() -> None:
+    from skewless.normalize import distinct_days
+
+    gen = np.random.default_rng(7)
+    day = 86_400_000_000
+    cases = [
+        np.zeros(0, np.int64),
+        np.array([0, -1, day, day - 1, -day, -day - 1], np.int64),
+        gen.integers(-(2**62), 2**62, 1000),  # a range too wide for the table: np.unique
+        gen.integers(19_000 * day, 19_400 * day, 100_000),
+        np.array([2**63 - 1, -(2**63)], np.int64),
+    ]
+    for us in cases:
+        days, which = distinct_days(us)
+        expected_days, expected_which = np.unique(us // day, return_inverse=True)
+        assert days.tolist() == expected_days.tolist()
+        assert which.tolist() == expected_which.tolist()
+        assert days.dtype == np.int64

@@ -83,6 +83,10 @@ def run_gate(
         Path(valid_out) if valid_out is not None else None,
         Path(quarantine) if quarantine is not None else None,
     )
+    if valid_out is not None:
+        # An empty valid output still has the contract's columns (a source that lacks one sends
+        # every row to quarantine, a header-only CSV has none): readers downstream expect them.
+        outputs._valid_schema = _valid_schema(contract, env)
     writing = valid_out is not None or quarantine is not None
     cadence_bad = None
     if writing and any(c.cadence is not None for c in contract.columns):
@@ -113,6 +117,14 @@ def run_gate(
         outputs.valid_out,
         outputs.quarantine,
     )
+
+
+def _valid_schema(contract: Contract, env: Env | None) -> Any:
+    import pyarrow as pa
+
+    from skewless.dtypes import arrow_type
+
+    return pa.schema([(c.name, arrow_type(c)) for c in contract.columns if c.allowed_in(env)])
 
 
 def _cadence_columns(
@@ -229,6 +241,10 @@ def _guard(
     source = FrameSource(f"{name}()", identity=f"{name}()", frame=frame)
     report, result = validator.whole(frame, env=env, source=source.name)
     if report.ok:
+        if on_violation == "quarantine" and quarantine is not None:
+            # An empty quarantine: one an earlier call left would pass for this call's (its
+            # run id is the same, derived from the function's name).
+            Outputs(run_id_for(contract, source, env), None, Path(quarantine)).commit()
         return validator.frame(result.typed, result.extras)
     if on_violation == "raise":
         report.raise_for_violations()

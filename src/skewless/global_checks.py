@@ -40,27 +40,70 @@ def cadence_message(column: Column) -> str:
     return f"is not {column.cadence} after the previous timestamp (cadence)"
 
 
+_BUCKET_BITS = 6
+_BUCKETS = 1 << _BUCKET_BITS  # the kept keys are split by their top bits (after `_spread`)
+
+
+def _spread(codes: np.ndarray) -> np.ndarray:
+    """A bijection of uint64 (splitmix64's finalizer): equal keys stay equal, distinct ones stay
+    distinct, and exact keys (1, 2, 3...) get top bits as even as a hash's."""
+    import numpy as np
+
+    z = codes.view(np.uint64)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    spread: np.ndarray = z ^ (z >> np.uint64(31))
+    return spread
+
+
 @dataclass(slots=True)
 class _Seen:
-    """Keys seen so far, as a sorted int64 array (exact ints or hashes)."""
+    """Keys seen so far (exact ints or hashes), spread over sorted buckets by their top bits.
 
-    keys: Any = None  # np.ndarray
+    A chunk costs one sort of its own keys, a search of each bucket, and a merge that copies one
+    bucket at a time: never a sort of every key seen so far (`np.isin` / `np.union1d` did that,
+    and it grew with each chunk), and never a second copy of all of them (memory: 8 bytes a key).
+    """
+
+    buckets: list[Any] = field(default_factory=list)  # np.ndarray of uint64, each sorted
 
     def repeats(self, codes: np.ndarray) -> np.ndarray:
         """True where a key was seen in an earlier chunk or earlier in this one; then remember."""
         import numpy as np
 
-        earlier = (
-            np.zeros(len(codes), dtype=bool)
-            if self.keys is None or not len(self.keys)
-            else np.isin(codes, self.keys, assume_unique=False)
-        )
-        _, first = np.unique(codes, return_index=True)
-        within = np.ones(len(codes), dtype=bool)
-        within[first] = False
-        new = np.unique(codes[~earlier])
-        self.keys = new if self.keys is None else np.union1d(self.keys, new)
-        repeated: np.ndarray = earlier | within
+        repeated: np.ndarray = np.ones(len(codes), dtype=bool)
+        if not len(codes):
+            return repeated
+        if not self.buckets:
+            self.buckets = [np.zeros(0, dtype=np.uint64)] * _BUCKETS
+        spread = _spread(codes)
+        tops = (spread >> np.uint64(64 - _BUCKET_BITS)).astype(np.uint8)
+        # Rows grouped by bucket, in row order within each (a radix sort of one byte); each
+        # bucket's keys are then sorted apart, a small sort that stays in the CPU cache.
+        by_bucket = np.argsort(tops, kind="stable")
+        edges = [0, *np.cumsum(np.bincount(tops, minlength=_BUCKETS)).tolist()]
+        spread = spread[by_bucket]
+        for b in range(_BUCKETS):
+            lo, hi = edges[b], edges[b + 1]
+            if lo == hi:
+                continue
+            part = spread[lo:hi]
+            order = np.argsort(part)
+            part = part[order]
+            starts = np.flatnonzero(np.concatenate(([True], part[1:] != part[:-1])))
+            distinct = part[starts]
+            first = np.minimum.reduceat(order, starts)  # where each key first occurs
+            kept = self.buckets[b]
+            if len(kept):
+                at = np.searchsorted(kept, distinct)
+                new = kept[np.minimum(at, len(kept) - 1)] != distinct
+                distinct, first = distinct[new], first[new]
+            if len(distinct):
+                merged = np.concatenate((kept, distinct))
+                merged.sort(kind="stable")  # two sorted runs: a linear merge
+                self.buckets[b] = merged
+            # A row is valid only as the first occurrence of a key no earlier chunk held.
+            repeated[by_bucket[lo:hi][first]] = False
         return repeated
 
 
@@ -77,13 +120,17 @@ def _key_codes(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
         if a.null_count:
             keep &= pc.is_valid(a).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(keep)
+    if len(rows) < n:
+        arrays = [a.take(pa.array(rows)) for a in arrays]
     if len(arrays) == 1 and _exact(arrays[0].type):
-        return rows, _as_int64(arrays[0].take(pa.array(rows)))
+        return rows, _as_int64(arrays[0])
     parts = []
-    for a in arrays:
-        taken = a.take(pa.array(rows))
+    for taken in arrays:
         if _exact(taken.type):
-            parts.append(_as_int64(taken))
+            # Hashed before they are mixed: raw values mix into collisions (id * K ^ time is
+            # the same for many pairs of ids and microsecond timestamps), false duplicates.
+            ints = _as_int64(taken)
+            parts.append(ints if len(arrays) == 1 else pd.util.hash_array(ints))
         else:
             series = pd.Series(pd.arrays.ArrowExtensionArray(taken), copy=False)
             parts.append(pd.util.hash_pandas_object(series, index=False).to_numpy())
@@ -220,7 +267,9 @@ class GlobalChecks:
                             column.name,
                             cadence_message(column),
                             positions[bad],
-                            values[column.name],
+                            # The instant, as `finish` shows it: a report must not depend on
+                            # whether the run wrote outputs (and so judged cadence up front).
+                            _instant_values(positions[bad], ints[bad], column.timezone),
                             column.pii,
                             self.order[column.name],
                         )

@@ -137,7 +137,7 @@ def assume_zone_column(
     local = pc.cast(array.cast(pa.timestamp("us")), pa.int64())
     valid = pc.is_valid(local).to_numpy(zero_copy_only=False)
     ints = pc.fill_null(local, 0).to_numpy(zero_copy_only=False)
-    days, which = np.unique(ints // _DAY_US, return_inverse=True)
+    days, which = distinct_days(ints)
     offsets = np.zeros(len(days), dtype=np.int64)
     by_value = np.zeros(len(days), dtype=bool)
     for i, day in enumerate(days.tolist()):
@@ -171,6 +171,24 @@ def assume_zone_column(
     return out, [(f, np.asarray(rows, dtype=np.int64)) for f, rows in by_failure.items()]
 
 
+def distinct_days(us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(us // one day, return_inverse=True)`, without its sort of every value when the
+    days span a short range, as they nearly always do (a chunk covers years, not millennia)."""
+    import numpy as np
+
+    days = us // _DAY_US
+    if not len(days):
+        return np.unique(days, return_inverse=True)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 4 * len(days) + (1 << 16):
+        return np.unique(days, return_inverse=True)
+    at = days - lo
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[at] = True
+    index = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, index[at]
+
+
 def instant_offsets(instants_us: np.ndarray, zone_name: str) -> np.ndarray:
     """UTC offset (in microseconds) of `zone_name` at each instant, from zoneinfo.
 
@@ -194,7 +212,7 @@ def instant_offsets(instants_us: np.ndarray, zone_name: str) -> np.ndarray:
         offset = moment.astimezone(tz).utcoffset()
         return 0 if offset is None else offset // us
 
-    days, which = np.unique(instants_us // _DAY_US, return_inverse=True)
+    days, which = distinct_days(instants_us)
     per_day = np.zeros(len(days), dtype=np.int64)
     mixed = np.zeros(len(days), dtype=bool)
     for i, day in enumerate(days.tolist()):
@@ -206,7 +224,7 @@ def instant_offsets(instants_us: np.ndarray, zone_name: str) -> np.ndarray:
             continue
         per_day[i] = first
         mixed[i] = first != last
-    out = per_day[which]
+    out: np.ndarray = per_day[which]
     for row in np.flatnonzero(mixed[which]).tolist():
         try:
             out[row] = offset_at(int(instants_us[row]))

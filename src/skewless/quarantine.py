@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,8 @@ class AtomicFile:
         self.path = path
         self.fd = -1
         self._named: Path | None = None
+        self._staged = False
+        _remove_stale(path)
         directory = str(path.parent) if str(path.parent) else "."
         try:
             self.fd = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o644)
@@ -67,7 +70,11 @@ class AtomicFile:
             self.fd = os.open(self._named, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         self.file = os.fdopen(self.fd, "wb", buffering=1 << 20)
 
-    def commit(self) -> None:
+    def stage(self) -> None:
+        """Put every byte on disk under a hidden name; what can fail (a full disk) fails here,
+        so a run with two outputs replaces neither unless both are staged."""
+        if self._staged:
+            return
         try:
             self.file.flush()
             os.fsync(self.fd)
@@ -82,6 +89,15 @@ class AtomicFile:
                 finally:
                     os.close(proc)
                 self._named = staged
+        except OSError as exc:
+            self.abort()
+            raise OutputError(str(self.path), exc.strerror or str(exc)) from None
+        self._staged = True
+
+    def commit(self) -> None:
+        self.stage()
+        assert self._named is not None
+        try:
             os.replace(self._named, self.path)
             self._named = None
             directory = os.open(str(self.path.parent) or ".", os.O_RDONLY)
@@ -102,6 +118,25 @@ class AtomicFile:
             with contextlib.suppress(OSError):
                 self._named.unlink()
             self._named = None
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the `.NAME.skewless-PID.tmp` files of runs that died (a kill between staging and
+    renaming leaves one; without O_TMPFILE, a kill at any time does). A live run's are kept."""
+    if os.name != "posix":  # os.kill(pid, 0) probes a process on POSIX only
+        return
+    prefix = f".{path.name}.skewless-"
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = stale.name[len(prefix) : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        except (OSError, OverflowError):  # EPERM: alive, another user's; or not a pid at all
+            continue
 
 
 @dataclass(slots=True)
@@ -130,7 +165,7 @@ class _Writer:
         except pa.ArrowException as exc:
             raise OutputError(str(self.path), str(exc).splitlines()[0]) from None
 
-    def commit(self, empty_schema: pa.Schema) -> None:
+    def stage(self, empty_schema: pa.Schema) -> None:
         if self.writer is None:  # no chunk wrote here: an empty file with the right columns
             import pyarrow as pa
 
@@ -141,38 +176,71 @@ class _Writer:
             self.abort()
             raise OutputError(str(self.path), exc.strerror or str(exc)) from None
         assert self.atomic is not None
+        self.atomic.stage()
+
+    def commit(self) -> None:
+        assert self.atomic is not None
         self.atomic.commit()
 
     def abort(self) -> None:
+        if self.writer is not None and self.writer.is_open:
+            # Finish the footer into the doomed file now: left open, the writer's __del__ would
+            # write it into a closed file later and Python would print that error at exit.
+            with contextlib.suppress(Exception):
+                self.writer.close()
+            self.writer.is_open = False
         if self.atomic is not None:
             self.atomic.abort()
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """A later chunk's table in the first chunk's schema (columns a chunk lacks are null)."""
+    """A later chunk's table in the first chunk's schema (columns a chunk lacks are null).
+
+    A value that cannot be written in the file's type without loss, or a column the first
+    chunk did not have, is an error (ArrowTypeError, an OutputError for the caller): writing
+    it as a null would lose it without a word.
+    """
     import pyarrow as pa
 
     columns = []
     for f in schema:
         if f.name in table.column_names:
             column = table.column(f.name)
-            if column.type != f.type:
-                column = (
-                    column.cast(f.type)
-                    if _castable(column.type, f.type)
-                    else pa.nulls(table.num_rows, f.type)
-                )
+            if column.type != f.type and column.null_count == table.num_rows:
+                column = pa.nulls(table.num_rows, f.type)  # nulls only: nothing to lose
+            elif column.type != f.type:
+                if not _castable(column.type, f.type):
+                    raise pa.ArrowTypeError(
+                        f"column {f.name!r} holds {f.type} in earlier rows and {column.type} "
+                        "in later ones; a Parquet column has one type"
+                    )
+                column = column.cast(f.type)  # safe: a value out of range raises
             columns.append(column)
         else:
             columns.append(pa.nulls(table.num_rows, f.type))
+    for name in table.column_names:
+        if name not in schema.names and table.column(name).null_count < table.num_rows:
+            raise pa.ArrowTypeError(
+                f"column {name!r} first holds values after the first rows were written; "
+                "a Parquet file's columns are set by its first rows"
+            )
     return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _castable(a: pa.DataType, b: pa.DataType) -> bool:
+    """Whether every value of type `a` has a form of type `b` that says the same."""
     import pyarrow as pa
 
+    t = pa.types
+    text = (t.is_string, t.is_large_string)
+    as_text = (*text, t.is_integer, t.is_floating, t.is_boolean)  # numbers: shortest exact text
+    binary = (t.is_binary, t.is_large_binary)
     return bool(
-        pa.types.is_null(a) or a == b or (pa.types.is_string(a) and pa.types.is_large_string(b))
+        t.is_null(a)
+        or a == b
+        or (any(is_(b) for is_ in text) and any(is_(a) for is_ in as_text))
+        or (any(is_(b) for is_ in binary) and any(is_(a) for is_ in binary))
+        or (t.is_integer(a) and (t.is_integer(b) or t.is_floating(b)))
     )
 
 
@@ -230,6 +298,11 @@ class Outputs:
         typed = {name: arr for name, arr in result.typed.items()}
         if self._valid_schema is None:
             self._valid_schema = pa.schema([(n, a.type) for n, a in typed.items()])
+        # One Arrow type per contract type, whatever the source held (Parquet text arrives as
+        # `string`, the rest as `large_string`): the valid output's schema is the contract's.
+        for name, arr in typed.items():
+            if name in self._valid_schema.names and arr.type != self._valid_schema.field(name).type:
+                typed[name] = arr.cast(self._valid_schema.field(name).type)
         self.valid_rows += int(keep.sum())
         self.quarantined_rows += int(failed.sum()) + len(result.chunk.skipped)
         if self._valid is not None and keep.any():
@@ -295,10 +368,15 @@ class Outputs:
         import pyarrow as pa
 
         try:
+            # Both files are on disk before either replaces anything: a full disk leaves the
+            # previous outputs, both of them, as they were.
             if self._valid is not None:
-                self._valid.commit(self._valid_schema or pa.schema([]))
+                self._valid.stage(self._valid_schema or pa.schema([]))
             if self._held is not None:
-                self._held.commit(quarantine_schema())
+                self._held.stage(quarantine_schema())
+            for writer in (self._valid, self._held):
+                if writer is not None:
+                    writer.commit()
         except BaseException:
             self.abort()
             raise
@@ -358,10 +436,14 @@ def _arrow_column(data: Any) -> pa.Array:
 
     if isinstance(data, list):
         try:
-            return pa.array(data, from_pandas=False)
+            array = pa.array(data, from_pandas=False)
         except (pa.ArrowException, OverflowError, TypeError, ValueError):
             return pa.array([None if v is None else repr(v) for v in data], pa.string())
-    try:
-        return arrow_of(data)
-    except (pa.ArrowException, OverflowError, TypeError, ValueError):
-        return pa.array([None if v is None else repr(v) for v in data.tolist()], pa.string())
+    else:
+        try:
+            array = arrow_of(data)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return pa.array([None if v is None else repr(v) for v in data.tolist()], pa.string())
+    # Nulls alone (an object column, JSON nulls) say nothing of a type: text, the type that the
+    # values of a later chunk can be written as (`_conform`), not Arrow's `null`, which none can.
+    return array.cast(pa.string()) if pa.types.is_null(array.type) else array

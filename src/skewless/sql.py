@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from skewless.batch import Chunk
@@ -79,26 +80,39 @@ class SqlSource(Source):
             engine = sa.create_engine(self.url)
         except Exception as exc:  # a bad URL or a missing driver: SQLAlchemy raises many kinds
             raise InputError(self.name, f"cannot use this database URL: {_problem(exc)}") from None
+        database = engine.url.database or ""
+        if (
+            engine.url.get_backend_name() == "sqlite"
+            and database not in ("", ":memory:")
+            and not engine.url.query.get("uri")
+            and not Path(database).is_file()
+        ):
+            # sqlite3 would create an empty database there: reading must not write.
+            engine.dispose()
+            raise InputError(self.name, f"no such database file: {escape(database)}")
         start = 0
         try:
             with engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, max_row_buffer=size).execute(
                     sa.text(self.statement)
                 )
-                names = list(result.keys())
-                if len(set(names)) != len(names):
-                    dupes = sorted({n for n in names if names.count(n) > 1})
-                    raise InputError(
-                        self.name, f"duplicate column names: {', '.join(map(escape, dupes))}"
-                    )
-                emitted = False
-                for rows in result.partitions(size):
-                    columns = {n: [row[i] for row in rows] for i, n in enumerate(names)}
-                    yield Chunk(columns, np.arange(start, start + len(rows), dtype=np.int64))
-                    start += len(rows)
-                    emitted = True
-                if not emitted:
-                    yield Chunk({n: [] for n in names}, np.zeros(0, dtype=np.int64))
+                # Closed however the run ends (an error, a consumer that stops early): a
+                # server-side cursor left open is a leak and a warning from the driver.
+                with result:
+                    names = list(result.keys())
+                    if len(set(names)) != len(names):
+                        dupes = sorted({n for n in names if names.count(n) > 1})
+                        raise InputError(
+                            self.name, f"duplicate column names: {', '.join(map(escape, dupes))}"
+                        )
+                    emitted = False
+                    for rows in result.partitions(size):
+                        columns = {n: [row[i] for row in rows] for i, n in enumerate(names)}
+                        yield Chunk(columns, np.arange(start, start + len(rows), dtype=np.int64))
+                        start += len(rows)
+                        emitted = True
+                    if not emitted:
+                        yield Chunk({n: [] for n in names}, np.zeros(0, dtype=np.int64))
         except InputError:
             raise
         except sa.exc.SQLAlchemyError as exc:

@@ -1,0 +1,366 @@
+"""Streaming validation of a large Parquet file, against the cost of just reading it.
+
+    .venv/bin/python bench/bench_stream.py [--rows 10000000] [--chunk-rows 1000000] [--repeat 3]
+
+The file holds the 15 columns of `contracts/user_features.yaml`, made by `bench_batch.py`'s
+generator one block of 1,000,000 rows at a time (each block one row group), with ~1% of the rows
+broken in ~30 ways, plus a few `user_id`s repeated from the previous block so that `unique` is
+judged across chunks. It is generated once and cached in bench/results/ (git-ignored).
+
+Each measurement runs in a fresh subprocess, so its peak RSS (VmHWM, read from
+/proc/self/status when it ends) is its own; the runs are interleaved and the figure is the
+median of `--repeat` runs:
+
+- `load`: read the file with pyarrow in batches of `chunk_rows`, one thread (skewless reads with
+  one), converting nothing: `pq.ParquetFile(path).iter_batches(chunk_rows, use_threads=False)`.
+  This is the load cost the ratios are taken against;
+- `load-threaded` (for information): the same with pyarrow's default, all cores;
+- `read-skewless` (for information): skewless' Parquet source alone, `open_source(path)
+  .chunks(chunk_rows)`: the same reading in 64Ki-row batches, gathered into contiguous chunks;
+- `validate`: `skewless.io.validate_source(contract, open_source(path), chunk_rows=...)`, the
+  report only, as `skewless validate CONTRACT FILE --chunk-rows N` computes it;
+- `gate`: `skewless.gate.run_gate(..., valid_out=, quarantine=)`, which also writes the valid
+  rows (normalised) and the quarantined rows with their reasons.
+
+Peak RSS is compared with one chunk's DataFrame size: `memory_usage(deep=True).sum()` of the
+first `chunk_rows` rows read with `to_pandas()`. Figures also go to bench/results/ as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CONTRACT = ROOT / "contracts" / "user_features.yaml"
+RESULTS = HERE / "results"
+BLOCK = 1_000_000  # rows generated (and written as one row group) at a time
+CROSS = 100  # user_ids per block repeated from the previous block
+MODES = ("load", "load-threaded", "read-skewless", "validate", "gate")
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
+    """Write the benchmark file block by block; returns what was broken (for the check)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sys.path.insert(0, str(HERE))
+    from bench_batch import clean_frame, dirty_frame
+
+    rng = np.random.default_rng(seed)
+    tmp = path.with_suffix(".tmp")
+    broken_all = []
+    previous: tuple[np.ndarray, np.ndarray] | None = None  # (untouched rows, their user_ids)
+    writer = None
+    try:
+        for lo in range(0, rows, BLOCK):
+            n = min(BLOCK, rows - lo)
+            clean = clean_frame(n, rng)
+            clean["user_id"] += lo
+            dirty, broken = dirty_frame(clean, rng)
+            untouched = np.setdiff1d(np.arange(n), broken)
+            if previous is not None and len(untouched) > CROSS:
+                # Later rows repeating a user_id of the previous block: not_unique across chunks.
+                # Only rows whose user_id no other row copied (else that copy would become the
+                # first occurrence, a valid row).
+                ids = dirty["user_id"].to_numpy()
+                values, counts = np.unique(ids, return_counts=True)
+                single = untouched[np.isin(ids[untouched], values[counts == 1])]
+                rows_here = rng.choice(single, size=CROSS, replace=False)
+                source_rows, source_ids = previous
+                picked = rng.choice(len(source_rows), size=CROSS, replace=False)
+                dirty.loc[rows_here, "user_id"] = source_ids[picked]
+                broken = np.union1d(broken, rows_here)
+                untouched = np.setdiff1d(untouched, rows_here)
+            previous = (untouched, dirty["user_id"].to_numpy()[untouched])
+            broken_all.append(broken + lo)
+            table = pa.Table.from_pandas(dirty, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table, row_group_size=BLOCK)
+            print(f"  {lo + n:,} rows", flush=True)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.replace(path)
+    broken_rows = np.concatenate(broken_all)
+    np.save(path.with_suffix(".broken.npy"), broken_rows)
+    return {"rows": rows, "seed": seed, "broken_rows": len(broken_rows)}
+
+
+def data_file(rows: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"stream-{rows}-{seed}-v2.parquet"
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists():
+        meta: dict[str, Any] = json.loads(meta_path.read_text())
+        return path, meta
+    print(f"generating {rows:,} rows into {path.relative_to(ROOT)} (once) ...", flush=True)
+    meta = generate(path, rows, seed)
+    meta_path.write_text(json.dumps(meta) + "\n")
+    return path, meta
+
+
+# --- one measurement, in a fresh process ------------------------------------------------------
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]:
+    """Runs in the subprocess: one measurement; prints a JSON line."""
+    started = time.perf_counter()
+    result: dict[str, Any] = {"mode": mode}
+    if mode in ("load", "load-threaded"):
+        import pyarrow.parquet as pq
+
+        imported = time.perf_counter()
+        rss_imported = _status("VmRSS")
+        rows = 0
+        reader = pq.ParquetFile(path)
+        for batch in reader.iter_batches(chunk_rows, use_threads=mode == "load-threaded"):
+            rows += batch.num_rows
+        result["rows"] = rows
+    elif mode == "read-skewless":
+        from skewless.batch import pandera_pandas
+        from skewless.io import open_source
+
+        pandera_pandas()
+        imported = time.perf_counter()
+        rss_imported = _status("VmRSS")
+        rows = 0
+        for chunk in open_source(path).chunks(chunk_rows):
+            rows += chunk.rows
+            del chunk
+        result["rows"] = rows
+    elif mode == "chunk-size":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        imported = time.perf_counter()
+        rss_imported = _status("VmRSS")
+        first = next(pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
+        frame = pa.Table.from_batches([first]).to_pandas()
+        result["rows"] = len(frame)
+        result["frame_bytes"] = int(frame.memory_usage(deep=True).sum())
+        result["arrow_bytes"] = int(first.nbytes)
+    else:
+        import skewless
+        from skewless.batch import pandera_pandas
+        from skewless.gate import run_gate
+        from skewless.io import open_source, validate_source
+
+        pandera_pandas()  # import cost outside the timed work, as for pyarrow above
+        imported = time.perf_counter()
+        rss_imported = _status("VmRSS")
+        contract = skewless.load_contract(CONTRACT)
+        if mode == "validate":
+            report = validate_source(contract, open_source(path), chunk_rows=chunk_rows)
+        else:
+            gate = run_gate(
+                contract,
+                open_source(path),
+                chunk_rows=chunk_rows,
+                valid_out=Path(out_dir) / "valid.parquet",
+                quarantine=Path(out_dir) / "quarantine.parquet",
+            )
+            report = gate.report
+            result["valid_rows"] = gate.valid_rows
+            result["quarantined_rows"] = gate.quarantined_rows
+            result["output_bytes"] = sum(
+                p.stat().st_size for p in (gate.valid_out, gate.quarantine) if p is not None
+            )
+        result["rows"] = report.rows
+        result["rows_failed"] = report.rows_failed
+        result["violations"] = report.total
+        result["counts"] = report.counts
+    done = time.perf_counter()
+    result["import_s"] = imported - started
+    result["work_s"] = done - imported
+    result["rss_after_imports"] = rss_imported
+    result["peak_rss"] = _status("VmHWM")
+    return result
+
+
+def measure(mode: str, path: Path, chunk_rows: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench_stream-") as out_dir:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(path), str(chunk_rows), out_dir],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["process_s"] = wall
+    return result
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        mode, path, chunk_rows, out_dir = sys.argv[2:6]
+        print(json.dumps(child(mode, path, int(chunk_rows), out_dir)))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
+    args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = set(modes) - set(MODES)
+    if unknown or not modes:
+        parser.error(f"--modes: choose from {', '.join(MODES)}")
+
+    path, meta = data_file(args.rows, args.seed)
+    chunk = measure("chunk-size", path, args.chunk_rows)
+    import numpy as np  # noqa: F401 - versions below
+    import pandas as pd
+    import pyarrow as pa
+
+    results: dict[str, Any] = {
+        "rows": args.rows,
+        "chunk_rows": args.chunk_rows,
+        "repeat": args.repeat,
+        "seed": args.seed,
+        "file_bytes": path.stat().st_size,
+        "broken_rows": meta["broken_rows"],
+        "chunk_frame_bytes": chunk["frame_bytes"],
+        "chunk_arrow_bytes": chunk["arrow_bytes"],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": _cpu_model() or platform.machine(),
+            "python": platform.python_version(),
+            "pandas": pd.__version__,
+            "pyarrow": pa.__version__,
+            "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        },
+        "runs": {mode: [] for mode in modes},
+        "warnings": [],
+    }
+    for i in range(args.repeat):
+        for mode in modes:  # interleaved, so drift on a shared machine hits every mode alike
+            run = measure(mode, path, args.chunk_rows)
+            results["runs"][mode].append(run)
+            print(
+                f"  [{i + 1}/{args.repeat}] {mode:<14} {run['work_s']:7.2f} s  "
+                f"peak RSS {run['peak_rss'] / 2**20:7.1f} MiB",
+                flush=True,
+            )
+    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    summarize(results)
+    print_table(results)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"bench_stream-{stamp}.json"
+    text = json.dumps(results, indent=2) + "\n"
+    out.write_text(text)
+    (RESULTS / "bench_stream-latest.json").write_text(text)
+    print(f"\nfigures written to {out.relative_to(ROOT)}")
+    return 0
+
+
+def summarize(results: dict[str, Any]) -> None:
+    summary: dict[str, Any] = {}
+    for mode, runs in results["runs"].items():
+        summary[mode] = {
+            "median_work_s": statistics.median(r["work_s"] for r in runs),
+            "median_process_s": statistics.median(r["process_s"] for r in runs),
+            "median_import_s": statistics.median(r["import_s"] for r in runs),
+            "max_peak_rss": max(r["peak_rss"] for r in runs),
+            "median_peak_rss": statistics.median(r["peak_rss"] for r in runs),
+            "rss_after_imports": statistics.median(r["rss_after_imports"] for r in runs),
+        }
+        for r in runs:
+            if r["rows"] != results["rows"]:
+                results["warnings"].append(f"WARNING: {mode} saw {r['rows']:,} rows")
+            if "rows_failed" in r and r["rows_failed"] != results["broken_rows"]:
+                results["warnings"].append(
+                    f"WARNING: {mode} failed {r['rows_failed']:,} rows; "
+                    f"{results['broken_rows']:,} were broken"
+                )
+            if "valid_rows" in r and r["valid_rows"] + r["quarantined_rows"] != r["rows"]:
+                results["warnings"].append(f"WARNING: {mode} outputs do not add up to the input")
+    frame = results["chunk_frame_bytes"]
+    if "load" in summary:
+        load = summary["load"]["median_work_s"]
+        fastest = min(
+            summary[m]["median_work_s"] for m in ("load", "load-threaded") if m in summary
+        )
+        for s in summary.values():
+            s["ratio_to_load"] = s["median_work_s"] / load
+            s["added_over_load"] = (s["median_work_s"] - load) / load
+            s["ratio_to_fastest_load"] = s["median_work_s"] / fastest
+    for s in summary.values():
+        s["peak_rss_over_chunk_frame"] = s["max_peak_rss"] / frame
+    results["summary"] = summary
+
+
+def print_table(results: dict[str, Any]) -> None:
+    mib = 2**20
+    m = results["machine"]
+    print(
+        f"\n{results['rows']:,} rows x 15 columns, chunks of {results['chunk_rows']:,} rows, "
+        f"median of {results['repeat']} runs; file {results['file_bytes'] / mib:.0f} MiB; "
+        f"{m['cpus']} CPUs, Python {m['python']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}"
+    )
+    frame = results["chunk_frame_bytes"]
+    print(
+        f"one chunk as a DataFrame: {frame / mib:.1f} MiB (memory_usage deep; "
+        f"{results['chunk_arrow_bytes'] / mib:.1f} MiB as Arrow); target peak RSS < 3x = "
+        f"{3 * frame / mib:.0f} MiB"
+    )
+    print(
+        f"\n{'mode':<14} {'time (s)':>9} {'/ load':>7} {'added/load':>11} {'/ fastest':>10} "
+        f"{'process (s)':>12} {'peak RSS (MiB)':>15} {'/ chunk':>8} {'after imports':>14}"
+    )
+    for mode, s in results["summary"].items():
+        print(
+            f"{mode:<14} {s['median_work_s']:>9.2f} {s.get('ratio_to_load', 0):>6.2f}x "
+            f"{s.get('added_over_load', 0):>10.2f}x {s.get('ratio_to_fastest_load', 0):>9.2f}x "
+            f"{s['median_process_s']:>12.2f} "
+            f"{s['max_peak_rss'] / mib:>15.1f} {s['peak_rss_over_chunk_frame']:>7.2f}x "
+            f"{s['rss_after_imports'] / mib:>13.1f}"
+        )
+    for line in results["warnings"]:
+        print(line)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
