@@ -720,3 +720,18 @@ def test_gate_refuses_bad_options(users: skewless.Contract, tmp_path: Path) -> N
     # The contract loads when the decorator is built, not at the first call.
     with pytest.raises(skewless.ContractError):
         skewless.gate(tmp_path / "missing.yaml")
+
+
+def test_run_id_changes_when_the_file_changes(tmp_path: Path) -> None:
+    import os
+
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ncolumns:\n  a: {type: integer}\n"
+    )
+    data = tmp_path / "a.csv"
+    data.write_text("a\n1\n")
+    first = skewless.validate(data, contract).run_id
+    assert skewless.validate(data, contract).run_id == first
+    data.write_text("a\n2\n")
+    os.utime(data, ns=(1, 1))
+    assert skewless.validate(data, contract).run_id != first

@@ -27,7 +27,7 @@ from skewless.batch import compile_contract
 from skewless.contract import Contract, Env
 from skewless.errors import InputError
 from skewless.global_checks import cadence_pass
-from skewless.io import DEFAULT_CHUNK_ROWS, FrameSource, Source, open_source
+from skewless.io import DEFAULT_CHUNK_ROWS, FileSource, FrameSource, Source, open_source
 from skewless.loader import load_contract
 from skewless.quarantine import Outputs
 from skewless.report import Report
@@ -57,7 +57,14 @@ class GateResult:
 
 def run_id_for(contract: Contract, source: Source, env: Env | None) -> str:
     digest = hashlib.sha256()
-    for part in (repr(contract), source.identity or source.name, str(env)):
+    identity = source.identity or source.name
+    if isinstance(source, FileSource):
+        # The file as it is now: the same bytes at the same place give the same id.
+        identity += "".join(
+            f"\n{p}:{st.size}:{st.mtime_ns}"
+            for p, st in zip(source.paths, source.stamps(), strict=True)
+        )
+    for part in (repr(contract), identity, str(env)):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()[:16]
