@@ -245,7 +245,9 @@ def test_parquet_source_reads_what_the_dataset_scanner_reads(
                 {
                     "i": pa.array(range(n), pa.int64()),
                     "s": pa.array([f"v{x}" if x % 5 else None for x in range(n)], pa.string()),
-                    "c": pa.array([["x", "y"][x % 2] for x in range(n)]).dictionary_encode(),
+                    "c": pa.array(
+                        [("xy", "zx")[part][x % 2] for x in range(n)]
+                    ).dictionary_encode(),
                     "t": pa.array(range(n), pa.timestamp("ns", tz="UTC")),
                 }
             )
@@ -302,3 +304,56 @@ def test_distinct_days_match_np_unique() -> None:
         assert days.tolist() == expected_days.tolist()
         assert which.tolist() == expected_which.tolist()
         assert days.dtype == np.int64
+
+
+UNIQUE_CONTRACT = skewless.loads_contract(
+    """
+contract: t
+version: 1.0.0
+columns:
+  a: {type: integer, unique: true, nullable: true}
+  b: {type: integer, nullable: true}
+  c: {type: string, nullable: true}
+checks:
+  unique: [[a, b], [b, c], [a], [c, a, b], [b, c]]
+"""
+)
+
+
+def _reference_unique(frame: pd.DataFrame) -> set[tuple[str, str, int]]:
+    """Every later row holding a key (no null in it) an earlier row held."""
+    found = set()
+    checks = [(("a",), "not_unique")] + [
+        (key, "duplicate_key") for key in UNIQUE_CONTRACT.checks.unique
+    ]
+    for key, code in checks:
+        part = frame[list(key)]
+        dup = part.duplicated(keep="first") & part.notna().all(axis=1)
+        found |= {(code, ", ".join(key), int(r)) for r in np.flatnonzero(dup.to_numpy())}
+    return found
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1, 3, 17])
+def test_unique_checks_across_chunks_match_a_plain_reference(chunk_rows: int | None) -> None:
+    from skewless.io import FrameSource, validate_source
+
+    rnd = random.Random(8)
+    for _ in range(60):
+        n = rnd.randint(0, 60)
+        frame = pd.DataFrame(
+            {
+                "a": pd.array([rnd.choice([None, *range(8)]) for _ in range(n)], "Int64"),
+                "b": pd.array([rnd.choice([None, 0, 1, 2]) for _ in range(n)], "Int64"),
+                "c": pd.array([rnd.choice([None, "x", "y"]) for _ in range(n)], "str"),
+            }
+        )
+        report = validate_source(
+            UNIQUE_CONTRACT, FrameSource("f", frame=frame), chunk_rows=chunk_rows
+        )
+        got = {
+            (b.code.value, b.column, int(r))
+            for b in report.blocks
+            if b.code.value in ("not_unique", "duplicate_key")
+            for r in b.rows
+        }
+        assert got == _reference_unique(frame), frame

@@ -109,6 +109,7 @@ def run_gate(
                 outputs.write(result, run.report.blocks)
             if on_chunk is not None:
                 on_chunk(chunk.rows)
+            del chunk, result  # not held while the source reads the next chunk
         report = run.finish()
         if writing:
             outputs.commit()

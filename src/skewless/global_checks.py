@@ -5,10 +5,10 @@ these checks keep what they need between chunks, so the verdicts of a chunked ru
 those of a whole-file run:
 
 - `unique` / compound `unique`: the first row holding a key is valid, every later one is a
-  violation (rows with a null in the key never are). Seen keys are kept between chunks: int64,
-  date and timestamp keys exactly, other keys as 64-bit hashes of their values (a false
-  duplicate needs a hash collision: about 1 in 10^8 at 10^5 distinct keys... per pair of
-  10^9-row sources; see docs/violations.md).
+  violation (rows with a null in the key never are). Seen keys are kept between chunks (8
+  bytes each): a one-column integer, date or timestamp key exactly, other keys (compound ones
+  included) as 64-bit hashes of their values. A false duplicate needs a hash collision: with n
+  distinct keys, a chance of about n² / 2^65 per source (3 in 10^6 at 10^7 keys).
 - `rows`: counted, judged at the end.
 - `cadence`: needs every distinct timestamp before it can judge any row; timestamps are kept
   (8 bytes a row) and the rows breaking the cadence are found at the end (`finish`).
@@ -16,6 +16,7 @@ those of a whole-file run:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,8 +73,35 @@ class _Seen:
         import numpy as np
 
         repeated: np.ndarray = np.ones(len(codes), dtype=bool)
+        for b, rows, part in self._by_bucket(codes):
+            order = np.argsort(part)
+            part = part[order]
+            starts = np.flatnonzero(np.concatenate(([True], part[1:] != part[:-1])))
+            distinct = part[starts]
+            first = np.minimum.reduceat(order, starts)  # where each key first occurs
+            kept = self.buckets[b]
+            if len(kept):
+                at = np.searchsorted(kept, distinct)
+                new = kept[np.minimum(at, len(kept) - 1)] != distinct
+                distinct, first = distinct[new], first[new]
+            self._merge(b, distinct)
+            # A row is valid only as the first occurrence of a key no earlier chunk held.
+            repeated[rows[first]] = False
+        return repeated
+
+    def remember(self, codes: np.ndarray) -> None:
+        """Remember keys known to be new and distinct (no search)."""
+        import numpy as np
+
+        for b, _, part in self._by_bucket(codes):
+            self._merge(b, np.sort(part))
+
+    def _by_bucket(self, codes: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(bucket, rows, their spread keys) for each bucket some of `codes` fall in."""
+        import numpy as np
+
         if not len(codes):
-            return repeated
+            return
         if not self.buckets:
             self.buckets = [np.zeros(0, dtype=np.uint64)] * _BUCKETS
         spread = _spread(codes)
@@ -85,26 +113,17 @@ class _Seen:
         spread = spread[by_bucket]
         for b in range(_BUCKETS):
             lo, hi = edges[b], edges[b + 1]
-            if lo == hi:
-                continue
-            part = spread[lo:hi]
-            order = np.argsort(part)
-            part = part[order]
-            starts = np.flatnonzero(np.concatenate(([True], part[1:] != part[:-1])))
-            distinct = part[starts]
-            first = np.minimum.reduceat(order, starts)  # where each key first occurs
-            kept = self.buckets[b]
-            if len(kept):
-                at = np.searchsorted(kept, distinct)
-                new = kept[np.minimum(at, len(kept) - 1)] != distinct
-                distinct, first = distinct[new], first[new]
-            if len(distinct):
-                merged = np.concatenate((kept, distinct))
-                merged.sort(kind="stable")  # two sorted runs: a linear merge
-                self.buckets[b] = merged
-            # A row is valid only as the first occurrence of a key no earlier chunk held.
-            repeated[by_bucket[lo:hi][first]] = False
-        return repeated
+            if lo < hi:
+                yield b, by_bucket[lo:hi], spread[lo:hi]
+
+    def _merge(self, b: int, new: np.ndarray) -> None:
+        """Add sorted keys to bucket `b`."""
+        import numpy as np
+
+        if len(new):
+            merged = np.concatenate((self.buckets[b], new))
+            merged.sort(kind="stable")  # two sorted runs: a linear merge
+            self.buckets[b] = merged
 
 
 def _key_codes(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
@@ -216,7 +235,10 @@ class GlobalChecks:
     # source (`cadence_pass`); without it, cadence is judged at `finish`.
     cadence_bad: dict[str, np.ndarray] | None = None
     rows: int = 0
-    _unique: dict[tuple[str, ...], _Seen] = field(default_factory=dict)
+    # Seen keys per check, by the check's place in the list of key checks: `unique: true` on a
+    # column and `checks: unique: [[it]]` (or one key listed twice) are checks of one key, each
+    # with its own memory (one memory for both flagged every row of the second as a repeat).
+    _unique: dict[int, _Seen] = field(default_factory=dict)
     _cadence: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
     def chunk(
@@ -235,12 +257,27 @@ class GlobalChecks:
             ((c.name,), Code.NOT_UNIQUE, UNIQUE_MESSAGE) for c in self.contract.columns if c.unique
         ]
         keys += [(k, Code.DUPLICATE_KEY, key_message(k)) for k in self.contract.checks.unique]
-        for key, code, message in keys:
+        fresh: dict[str, np.ndarray] = {}  # unique columns: rows holding a value's first row
+        for i, (key, code, message) in enumerate(keys):
             if not all(k in typed for k in key):
                 continue
             rows, codes = _key_codes([typed[k] for k in key])
-            seen = self._unique.setdefault(key, _Seen())
-            repeated = rows[seen.repeats(codes)]
+            seen = self._unique.setdefault(i, _Seen())
+            known = next((fresh[k] for k in key if k in fresh), None)
+            if known is None:
+                repeats = seen.repeats(codes)
+            else:
+                # A row whose value in a unique column of the key is that value's first row
+                # cannot repeat the key: its key is only remembered, not searched for. (An
+                # earlier row with the same key would hold that value first.)
+                new = known[rows]
+                seen.remember(codes[new])
+                repeats = np.zeros(len(rows), dtype=bool)
+                repeats[~new] = seen.repeats(codes[~new])
+            if len(key) == 1 and code is Code.NOT_UNIQUE:
+                fresh[key[0]] = np.zeros(len(positions), dtype=bool)
+                fresh[key[0]][rows[~repeats]] = True
+            repeated = rows[repeats]
             if len(repeated):
                 blocks.append(
                     Block(
