@@ -18,6 +18,7 @@ import csv
 import glob
 import io
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,19 +68,16 @@ def _stamp(path: Path) -> _Stamp:
 
 
 @dataclass(slots=True)
-class Source:
+class Source(ABC):
     """A source of chunks; `chunks()` may be called again for a second pass."""
 
     name: str
     identity: str = ""  # what the run id is derived from (path, size, mtime; query text...)
     text: bool = False
 
-    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def record(self, position: int) -> Any:
-        """The raw record at a row id, when the source keeps one (for the quarantine)."""
-        return None
+    @abstractmethod
+    def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:
+        """The source's rows, in order, at most `chunk_rows` at a time (None: all at once)."""
 
 
 # --- files ------------------------------------------------------------------------------------
