@@ -57,22 +57,51 @@ def _spread(codes: np.ndarray) -> np.ndarray:
     return spread
 
 
+_SLICE = 1 << 18  # rows of a chunk whose keys are hashed and searched at a time
+_DENSE = 4  # dense keys: at most this many possible values per key seen (1 byte each)
+_DENSE_CHUNK = 16  # ...or per row of the chunk at hand
+
+
 @dataclass(slots=True)
 class _Seen:
-    """Keys seen so far (exact ints or hashes), spread over sorted buckets by their top bits.
+    """Keys seen so far (exact ints or hashes), kept the cheaper of two ways.
 
-    A chunk costs one sort of its own keys, a search of each bucket, and a merge that copies one
-    bucket at a time: never a sort of every key seen so far (`np.isin` / `np.union1d` did that,
-    and it grew with each chunk), and never a second copy of all of them (memory: 8 bytes a key).
+    - Dense: integer keys whose range is at most `_DENSE` times their number (ids 1..n, dates,
+      minutes of a day) are flags, one byte per value of the range: at most 4 bytes a key (or
+      16 a row of the chunk at hand, while few keys are kept), and
+      a chunk costs a lookup and a hash-table pass for repeats inside it. A key outside the
+      range grows it while the keys stay dense; when they stop being dense, every key moves
+      to the sorted buckets for good.
+    - Sorted buckets: other keys (hashes above all) are spread over sorted buckets by their top
+      bits. A chunk costs one sort of its own keys, a search of each bucket, and a merge that
+      copies one bucket at a time: never a sort of every key seen so far (`np.isin` /
+      `np.union1d` did that, and it grew with each chunk), and never a second copy of all of
+      them (memory: 8 bytes a key).
     """
 
     buckets: list[Any] = field(default_factory=list)  # np.ndarray of uint64, each sorted
+    flags: Any = None  # dense: np.ndarray of bool, True at key - lo for each key seen
+    lo: int = 0
+    count: int = 0  # keys remembered (an upper bound on the distinct ones)
+    sparse: bool = False  # the keys stopped being dense (or never were)
 
     def repeats(self, codes: np.ndarray) -> np.ndarray:
         """True where a key was seen in an earlier chunk or earlier in this one; then remember."""
         import numpy as np
+        import pandas as pd
 
-        repeated: np.ndarray = np.ones(len(codes), dtype=bool)
+        if not len(codes):
+            return np.zeros(0, dtype=bool)
+        if self._dense(codes):
+            idx = codes - self.lo
+            repeated: np.ndarray = self.flags[idx]
+            fresh = np.flatnonzero(~repeated)
+            # Repeats inside the chunk, among keys no earlier chunk held (pandas' hash table).
+            again = pd.Series(idx[fresh], copy=False).duplicated(keep="first").to_numpy()
+            repeated[fresh[again]] = True
+            self.flags[idx[fresh]] = True
+            return repeated
+        repeated = np.ones(len(codes), dtype=bool)
         for b, rows, part in self._by_bucket(codes):
             order = np.argsort(part)
             part = part[order]
@@ -89,12 +118,56 @@ class _Seen:
             repeated[rows[first]] = False
         return repeated
 
+    def __len__(self) -> int:
+        """The number of distinct keys held."""
+        import numpy as np
+
+        if self.flags is not None:
+            return int(np.count_nonzero(self.flags))
+        return sum(len(b) for b in self.buckets)
+
     def remember(self, codes: np.ndarray) -> None:
         """Remember keys known to be new and distinct (no search)."""
         import numpy as np
 
+        if not len(codes):
+            return
+        if self._dense(codes):
+            self.flags[codes - self.lo] = True
+            return
         for b, _, part in self._by_bucket(codes):
             self._merge(b, np.sort(part))
+
+    def _dense(self, codes: np.ndarray) -> bool:
+        """Whether `codes` are kept as flags: makes room for them, or leaves the dense form."""
+        import numpy as np
+
+        if self.sparse:
+            return False
+        low, high = int(codes.min()), int(codes.max())
+        count = self.count + len(codes)
+        if self.flags is not None:
+            low, high = min(low, self.lo), max(high, self.lo + len(self.flags) - 1)
+        # Dense: a few bytes per key kept, or per row of this chunk while few keys are kept
+        # (the first chunk of shuffled ids spans the whole range).
+        allowed = max(_DENSE * count, _DENSE_CHUNK * len(codes))
+        if high - low + 1 <= allowed:
+            self.count = count
+            if self.flags is None or low < self.lo or high >= self.lo + len(self.flags):
+                # Room for the new range, and a quarter more above it (ids tend to grow).
+                size = min(high - low + 1 + (high - low + 1) // 4, allowed)
+                flags = np.zeros(size, dtype=bool)
+                if self.flags is not None:
+                    flags[self.lo - low : self.lo - low + len(self.flags)] = self.flags
+                self.flags, self.lo = flags, low
+            return True
+        self.sparse = True
+        if self.flags is not None:
+            kept = np.flatnonzero(self.flags).astype(np.int64) + self.lo
+            self.flags = None
+            for b, _, part in self._by_bucket(kept):
+                self._merge(b, np.sort(part))
+        return False
 
     def _by_bucket(self, codes: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """(bucket, rows, their spread keys) for each bucket some of `codes` fall in."""
@@ -261,23 +334,30 @@ class GlobalChecks:
         for i, (key, code, message) in enumerate(keys):
             if not all(k in typed for k in key):
                 continue
-            rows, codes = _key_codes([typed[k] for k in key])
             seen = self._unique.setdefault(i, _Seen())
-            known = next((fresh[k] for k in key if k in fresh), None)
-            if known is None:
-                repeats = seen.repeats(codes)
-            else:
-                # A row whose value in a unique column of the key is that value's first row
-                # cannot repeat the key: its key is only remembered, not searched for. (An
-                # earlier row with the same key would hold that value first.)
-                new = known[rows]
-                seen.remember(codes[new])
-                repeats = np.zeros(len(rows), dtype=bool)
-                repeats[~new] = seen.repeats(codes[~new])
-            if len(key) == 1 and code is Code.NOT_UNIQUE:
-                fresh[key[0]] = np.zeros(len(positions), dtype=bool)
-                fresh[key[0]][rows[~repeats]] = True
-            repeated = rows[repeats]
+            parts = []
+            n = len(positions)
+            for lo in range(0, n, _SLICE):
+                # A slice at a time: the temporaries of hashing, sorting and searching stay a
+                # few MiB instead of several arrays of the chunk's length.
+                rows, codes = _key_codes([typed[k].slice(lo, _SLICE) for k in key])
+                rows += lo
+                known = next((fresh[k] for k in key if k in fresh), None)
+                if known is None:
+                    repeats = seen.repeats(codes)
+                else:
+                    # A row whose value in a unique column of the key is that value's first
+                    # row cannot repeat the key: its key is only remembered, not searched for.
+                    # (An earlier row with the same key would hold that value first.)
+                    new = known[rows]
+                    seen.remember(codes[new])
+                    repeats = np.zeros(len(rows), dtype=bool)
+                    repeats[~new] = seen.repeats(codes[~new])
+                if len(key) == 1 and code is Code.NOT_UNIQUE:
+                    first = fresh.setdefault(key[0], np.zeros(n, dtype=bool))
+                    first[rows[~repeats]] = True
+                parts.append(rows[repeats])
+            repeated = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             if len(repeated):
                 blocks.append(
                     Block(

@@ -19,7 +19,7 @@ import glob
 import io
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -381,21 +381,30 @@ class ParquetSource(FileSource):
                     self.name, f"duplicate column names: {', '.join(map(escape, dupes))}"
                 )
             start = 0
-            pending: list[pa.RecordBatch] = []
+            pending: list[pa.Table] = []
             pending_rows = 0
             size = chunk_rows or (1 << 62)
-            for batch in _parquet_batches(dataset, min(size, PARQUET_BATCH_ROWS)):
-                while batch.num_rows:
-                    take = min(batch.num_rows, size - pending_rows)
-                    pending.append(batch.slice(0, take))
+            for piece, splittable in _parquet_pieces(dataset, size):
+                if pending_rows + piece.num_rows > size and not splittable:
+                    # A whole row group never straddles two chunks: its buffers would stay
+                    # alive (and be copied) for the next chunk's sake.
+                    chunk = _columnar_chunk(_contiguous(pending, dataset.schema), start)
+                    start += pending_rows
+                    pending_rows = 0
+                    yield chunk
+                    del chunk
+                while piece.num_rows:
+                    take = min(piece.num_rows, size - pending_rows)
+                    pending.append(piece.slice(0, take))
                     pending_rows += take
-                    batch = batch.slice(take)
+                    piece = piece.slice(take)
                     if pending_rows == size:
                         chunk = _columnar_chunk(_contiguous(pending, dataset.schema), start)
+                        start += pending_rows
                         pending_rows = 0
                         yield chunk
                         del chunk  # hold nothing of this chunk while the next one is read
-                        start += size
+                del piece  # an empty slice, which still holds the buffers of the whole piece
             if pending_rows or start == 0:
                 yield _columnar_chunk(_contiguous(pending, dataset.schema), start)
         except (pa.ArrowException, OSError) as exc:
@@ -438,51 +447,91 @@ def _same_schema(name: str, paths: list[Path], root: Path | None) -> None:
                 )
 
 
-def _parquet_batches(dataset: Any, batch_rows: int) -> Iterator[Any]:
-    """A Parquet dataset's record batches, in order and in its schema, decoded page by page.
+def _parquet_pieces(dataset: Any, chunk_rows: int) -> Iterator[tuple[Any, bool]]:
+    """A Parquet dataset's rows in order and in its schema, as (table, splittable) pieces.
 
-    Not `dataset.to_batches()`: its scanner decodes a whole row group before it yields a batch
-    of it, and by default reads batches ahead and buffers every row group's column chunks, so
-    memory grew with the file (1.3 GiB for a 10-million-row file), not with the chunk.
+    A row group of at most `chunk_rows` rows is one piece, read column by column: decoding one
+    column at a time keeps one column's pages and decoder in memory, not fifteen, and the
+    chunk's columns come out contiguous, never copied again. A larger row group is decoded in
+    batches of at most 64Ki rows (splittable pieces, gathered into chunks). Not
+    `dataset.to_batches()`: its scanner reads ahead and buffers every row group's column
+    chunks, so memory grew with the file (1.3 GiB for a 10-million-row file), not the chunk.
     Partition columns (hive) and columns a file lacks are filled as the scanner fills them.
     """
-    import pyarrow as pa
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    schema = dataset.schema
+    batch_rows = min(chunk_rows, PARQUET_BATCH_ROWS)
     for fragment in dataset.get_fragments():
         keys = ds.get_partition_keys(fragment.partition_expression)
         # buffer_size: pages are read through a 1 MiB buffer, not a whole column chunk at once.
         with pq.ParquetFile(fragment.path, pre_buffer=False, buffer_size=1 << 20) as reader:
             held = set(reader.schema_arrow.names)
-            wanted = [n for n in schema.names if n in held and n not in keys]
-            for batch in reader.iter_batches(batch_rows, columns=wanted, use_threads=False):
-                n = batch.num_rows
-                arrays = []
-                for spec in schema:
-                    if spec.name in keys:
-                        arrays.append(pa.repeat(pa.scalar(keys[spec.name], spec.type), n))
-                    elif spec.name in held:
-                        column = batch.column(spec.name)
-                        same = column.type == spec.type
-                        arrays.append(column if same else column.cast(spec.type))
-                    else:
-                        arrays.append(pa.nulls(n, spec.type))
-                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+            shape = _Shape(dataset.schema, keys, held)
+            for g in range(reader.num_row_groups):
+                if reader.metadata.row_group(g).num_rows <= chunk_rows:
+                    yield (
+                        shape(_group_reader(reader, g), reader.metadata.row_group(g).num_rows),
+                        False,
+                    )
+                    continue
+                wanted = [n for n in dataset.schema.names if n in held and n not in keys]
+                for batch in reader.iter_batches(
+                    batch_rows, row_groups=[g], columns=wanted, use_threads=False
+                ):
+                    yield shape(batch.column, batch.num_rows), True
 
 
-def _contiguous(batches: list[Any], schema: Any) -> Any:
-    """Batches as one table of contiguous columns (no column copied again later), built column
-    by column so that each column's pieces are freed as soon as it is copied; empties `batches`."""
+@dataclass(slots=True)
+class _Shape:
+    """A file's columns in the dataset's schema: partition keys filled in, absent columns null,
+    others cast where the file's type differs."""
+
+    schema: Any
+    keys: dict[str, Any]
+    held: set[str]
+
+    def __call__(self, read: Callable[[str], Any], n: int) -> Any:
+        import pyarrow as pa
+
+        arrays = []
+        for spec in self.schema:
+            if spec.name in self.keys:
+                arrays.append(pa.repeat(pa.scalar(self.keys[spec.name], spec.type), n))
+            elif spec.name in self.held:
+                column = read(spec.name)
+                arrays.append(column if column.type == spec.type else column.cast(spec.type))
+            else:
+                arrays.append(pa.nulls(n, spec.type))
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+def _group_reader(reader: Any, g: int) -> Callable[[str], Any]:
+    """One column of row group `g` at a time, as one contiguous array."""
+
+    def read(name: str) -> Any:
+        column = reader.read_row_group(g, columns=[name], use_threads=False).column(0)
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+    return read
+
+
+def _contiguous(pieces: list[Any], schema: Any) -> Any:
+    """Tables as one table of contiguous columns (no column copied again later), built column
+    by column so that each column's pieces are freed as soon as it is copied; empties `pieces`."""
     import pyarrow as pa
 
-    pieces = [[b.column(i) for b in batches] for i in range(len(schema))]
-    batches.clear()
+    if len(pieces) == 1:
+        table = pieces.pop()
+        if all(column.num_chunks == 1 for column in table.columns):
+            return table
+        pieces.append(table)
+    columns = [[c for t in pieces for c in t.column(i).chunks] for i in range(len(schema))]
+    pieces.clear()
     arrays = []
     for i, kind in enumerate(schema.types):
-        arrays.append(pa.concat_arrays(pieces[i]) if pieces[i] else pa.array([], kind))
-        pieces[i] = []
+        arrays.append(pa.concat_arrays(columns[i]) if columns[i] else pa.array([], kind))
+        columns[i] = []
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
