@@ -16,7 +16,7 @@ median of `--repeat` runs:
   This is the load cost the ratios are taken against;
 - `load-threaded` (for information): the same with pyarrow's default, all cores;
 - `read-skewless` (for information): skewless' Parquet source alone, `open_source(path)
-  .chunks(chunk_rows)`: the same reading in 64Ki-row batches, gathered into contiguous chunks;
+  .chunks(chunk_rows)`: each row group that fits in a chunk read column by column;
 - `validate`: `skewless.io.validate_source(contract, open_source(path), chunk_rows=...)`, the
   report only, as `skewless validate CONTRACT FILE --chunk-rows N` computes it;
 - `validate-purge` (for information): `validate` with `MIMALLOC_PURGE_DELAY=0`, so that
