@@ -748,6 +748,11 @@ def test_checks_unique() -> None:
         "checks:\n  unique: [[user_id, dya]]\n"
     )
     assert (error.code, error.path) == (ContractErrorCode.UNKNOWN_COLUMN, "checks.unique[0][1]")
+    error = refused(
+        "contract: t\nversion: 1.0.0\ncolumns:\n  user_id: {type: integer}\n  day: {type: date}\n"
+        "checks:\n  unique: [[user_id, day], [day, user_id]]\n"
+    )
+    assert (error.code, error.path) == (ContractErrorCode.DUPLICATE_KEY, "checks.unique[1]")
 
 
 def test_checks_rows() -> None:

@@ -333,7 +333,7 @@ columns:
   b: {type: integer, nullable: true}
   c: {type: string, nullable: true}
 checks:
-  unique: [[a, b], [b, c], [a], [c, a, b], [b, c]]
+  unique: [[a, b], [b, c], [a], [c, a, b]]
 """
 )
 

@@ -8,10 +8,6 @@ judge. Row ids are 0-based positions of the records in the source.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +17,7 @@ import pytest
 
 import skewless
 from skewless.io import validate_file
+from tests.cli_run import skewless_cli
 
 CONTRACT = """\
 contract: hostile
@@ -30,41 +27,6 @@ columns:
   name: {type: string, max_length: 20}
   score: {type: float, nullable: true}
 """
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    def error_line(self) -> str:
-        """The one diagnostic line on stderr."""
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: "), self.err
-        return lines[0]
-
-
-def skewless_cli(*args: str | Path, cwd: Path) -> Run:
-    """The real command line in a subprocess; no output may ever hold a traceback."""
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    env["TERM"] = "dumb"
-    done = subprocess.run(
-        [sys.executable, "-m", "skewless", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    out = done.stdout.decode("utf-8", "replace")
-    err = done.stderr.decode("utf-8", "replace")
-    assert "Traceback" not in out + err, out + err
-    return Run(done.returncode, out, err)
 
 
 def triples(doc: dict[str, Any]) -> list[tuple[str, str | None, int | None]]:

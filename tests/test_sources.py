@@ -16,7 +16,6 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import os
 import random
 import resource
 import signal
@@ -26,7 +25,7 @@ import string
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ import pytest
 import skewless
 from skewless.batch import Chunk
 from skewless.io import FileSource, Source, open_source
+from tests.cli_run import skewless_cli
 
 # `coerce: true` on `active` only: SQLite has no boolean type and stores booleans as 0 and 1,
 # which a boolean column takes only with coerce (docs/sources.md). Every other source holds
@@ -348,37 +348,6 @@ def test_sqlite_booleans_need_coerce(dataset: Dataset) -> None:
 
 
 # --- the same report through the command line -------------------------------------------------
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def error_line(self) -> str:
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: "), self.err
-        return lines[0]
-
-
-def skewless_cli(*args: str | Path, cwd: Path, preexec: Callable[[], None] | None = None) -> Run:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    env["TERM"] = "dumb"
-    done = subprocess.run(
-        [sys.executable, "-m", "skewless", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-        preexec_fn=preexec,  # sets a resource limit only (the fallback for a full disk)
-    )
-    out = done.stdout.decode("utf-8", "replace")
-    err = done.stderr.decode("utf-8", "replace")
-    assert "Traceback" not in out + err, out + err
-    return Run(done.returncode, out, err)
 
 
 def test_cli_json_reports_for_every_file_source(dataset: Dataset) -> None:

@@ -309,7 +309,7 @@ class GlobalChecks:
     cadence_bad: dict[str, np.ndarray] | None = None
     rows: int = 0
     # Seen keys per check, by the check's place in the list of key checks: `unique: true` on a
-    # column and `checks: unique: [[it]]` (or one key listed twice) are checks of one key, each
+    # column and `checks: unique: [[it]]` are checks of one key, each
     # with its own memory (one memory for both flagged every row of the second as a repeat).
     _unique: dict[int, _Seen] = field(default_factory=dict)
     _cadence: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)

@@ -477,6 +477,9 @@ def _table_checks(at: Node, by_name: dict[str, Column]) -> TableChecks:
                 group.append(col)
             if not group:
                 group_at.fail(E.INVALID_VALUE, "a unique key names at least one column")
+            if any(set(group) == set(earlier) for earlier in unique):
+                # Listed twice, each would report every repeat again under the same code.
+                group_at.fail(E.DUPLICATE_KEY, f"the key {group} is already listed")
             unique.append(tuple(group))
     rows_min = rows_max = None
     if "rows" in keys:
