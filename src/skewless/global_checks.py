@@ -337,12 +337,14 @@ class GlobalChecks:
             seen = self._unique.setdefault(i, _Seen())
             parts = []
             n = len(positions)
+            # Another unique column of this key, judged earlier in this chunk (never the key's
+            # own column: its first rows are only being found).
+            known = next((fresh[k] for k in key if k in fresh), None)
             for lo in range(0, n, _SLICE):
                 # A slice at a time: the temporaries of hashing, sorting and searching stay a
                 # few MiB instead of several arrays of the chunk's length.
                 rows, codes = _key_codes([typed[k].slice(lo, _SLICE) for k in key])
                 rows += lo
-                known = next((fresh[k] for k in key if k in fresh), None)
                 if known is None:
                     repeats = seen.repeats(codes)
                 else:

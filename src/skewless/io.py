@@ -385,23 +385,20 @@ class ParquetSource(FileSource):
             pending_rows = 0
             size = chunk_rows or (1 << 62)
             for piece, splittable in _parquet_pieces(dataset, size):
-                if pending_rows + piece.num_rows > size and not splittable:
-                    # A whole row group never straddles two chunks: its buffers would stay
-                    # alive (and be copied) for the next chunk's sake.
-                    chunk = _columnar_chunk(_contiguous(pending, dataset.schema), start)
-                    start += pending_rows
-                    pending_rows = 0
-                    yield chunk
-                    del chunk
-                while piece.num_rows:
-                    take = min(piece.num_rows, size - pending_rows)
-                    pending.append(piece.slice(0, take))
-                    pending_rows += take
-                    piece = piece.slice(take)
-                    if pending_rows == size:
+                # A whole row group never straddles two chunks: its buffers would stay alive
+                # (and be copied) for the next chunk's sake.
+                full = pending_rows + piece.num_rows > size and not splittable
+                while full or piece.num_rows:
+                    if not full:
+                        take = min(piece.num_rows, size - pending_rows)
+                        pending.append(piece.slice(0, take))
+                        pending_rows += take
+                        piece = piece.slice(take)
+                    if full or pending_rows == size:
                         chunk = _columnar_chunk(_contiguous(pending, dataset.schema), start)
                         start += pending_rows
                         pending_rows = 0
+                        full = False
                         yield chunk
                         del chunk  # hold nothing of this chunk while the next one is read
                 del piece  # an empty slice, which still holds the buffers of the whole piece
