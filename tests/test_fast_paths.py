@@ -356,11 +356,13 @@ def test_unique_checks_across_chunks_match_a_plain_reference(chunk_rows: int | N
     from skewless.io import FrameSource, validate_source
 
     rnd = random.Random(8)
-    for _ in range(60):
+    for case in range(90):
         n = rnd.randint(0, 60)
+        # Dense ids, then (a third of the cases) ids that stop being dense part way through.
+        ids = [None, *range(8)] if case % 3 else [None, 0, 1, 2, 2**40, -(2**50)]
         frame = pd.DataFrame(
             {
-                "a": pd.array([rnd.choice([None, *range(8)]) for _ in range(n)], "Int64"),
+                "a": pd.array([rnd.choice(ids) for _ in range(n)], "Int64"),
                 "b": pd.array([rnd.choice([None, 0, 1, 2]) for _ in range(n)], "Int64"),
                 "c": pd.array([rnd.choice([None, "x", "y"]) for _ in range(n)], "str"),
             }
@@ -375,3 +377,135 @@ def test_unique_checks_across_chunks_match_a_plain_reference(chunk_rows: int | N
             for r in b.rows
         }
         assert got == _reference_unique(frame), frame
+
+
+def test_keys_kept_by_a_unique_columns_value_match_the_set_of_keys() -> None:
+    """`_ByValue` (4 bytes a key) against a plain set of (u, key) pairs, across dense and
+    sparse ids, a key whose u first came with no key (a null in it), and many chunks."""
+    from skewless.global_checks import _ByValue
+
+    gen = np.random.default_rng(9)
+    for far in (False, True):
+        store = _ByValue()
+        kept: set[tuple[int, int]] = set()
+        first: set[int] = set()
+        for number in range(12):
+            u = gen.integers(0, 400, 300)
+            if far and number == 6:
+                u[::7] = gen.integers(2**40, 2**41, len(u[::7]))
+            codes = gen.integers(0, 5, len(u)) * 7919  # few distinct keys per u: real repeats
+            # Rows holding their u first (as u's own check finds them); some of them, as if
+            # their key had a null, are not remembered at all.
+            new = np.zeros(len(u), dtype=bool)
+            new[np.unique(u, return_index=True)[1]] = True
+            new &= ~np.isin(u, list(first))
+            first |= set(u[new].tolist())
+            silent = new & (gen.random(len(u)) < 0.1)
+            remembered = new & ~silent
+            store.remember(u[remembered], codes[remembered])
+            kept |= set(zip(u[remembered].tolist(), codes[remembered].tolist(), strict=True))
+            expected = []
+            for pair in zip(u[~new].tolist(), codes[~new].tolist(), strict=True):
+                expected.append(pair in kept)
+                kept.add(pair)
+            assert store.repeats(u[~new], codes[~new]).tolist() == expected
+        assert store.sparse is far
+        if not far:
+            assert store.fingerprints is not None
+            assert store.fingerprints.nbytes <= 16 * 300 + 8 * store.count
+
+
+def test_dictionary_encoded_text_checks_and_normalises_like_plain_text() -> None:
+    from skewless.checks import CHECKS, vector_test
+    from skewless.contract import Column
+    from skewless.normalize import normalize_column
+
+    columns = [
+        Column("x", "string", pattern="^[a-z]+$", max_length=3, min_length=2, charset="bmp"),
+        Column("x", "string", charset="ascii", fill_null="zz", nullable=True),
+        Column("x", "category", values=("a", "b"), map_to="b"),
+        Column("x", "category", values=("a", "b")),
+    ]
+    pool = ["a", "b", "abc", "abcd", "ab\n", "a\x00", "😀", "é", "", None]
+    rnd = random.Random(10)
+    for _ in range(200):
+        values = [rnd.choice(pool) for _ in range(rnd.randint(0, 12))]
+        plain = pa.array(values, pa.large_string())
+        encoded = plain.dictionary_encode()
+        if len(values) > 2 and rnd.random() < 0.3:
+            plain, encoded = plain.slice(1), encoded.slice(1)
+        for column in columns:
+            for kind in CHECKS:
+                if kind.applies(column):
+                    got = vector_test(kind, column)(encoded).tolist()
+                    assert got == kind.vector(column)(plain).tolist(), (kind.code, values)
+            normalised = normalize_column(column, encoded)
+            assert normalised.dictionary_decode().equals(normalize_column(column, plain))
+
+
+def test_parquet_text_read_as_dictionaries_gives_what_plain_text_gives(tmp_path: Path) -> None:
+    """Dictionary-encoded text columns are read encoded; a file stored without dictionaries,
+    a mostly distinct column and a dataset mixing both give the same report and outputs."""
+    import pyarrow.parquet as pq
+
+    from skewless.gate import run_gate
+    from skewless.io import _dictionary_text, open_source
+
+    contract = skewless.loads_contract(
+        """
+contract: t
+version: 1.0.0
+columns:
+  id: {type: integer, unique: true}
+  kind: {type: category, values: [a, b], unknown: {map_to: b}, nullable: true, fill_null: a}
+  name: {type: string, pattern: '^[a-z]+$', nullable: true}
+  note: {type: string, max_length: 4}
+checks:
+  unique: [[id, kind], [kind, name]]
+"""
+    )
+    rnd = random.Random(11)
+    n = 400
+    table = pa.table(
+        {
+            "id": pa.array([rnd.randint(0, 300) for _ in range(n)], pa.int64()),
+            "kind": pa.array([rnd.choice(["a", "b", "c", None]) for _ in range(n)]),
+            "name": pa.array([rnd.choice(["x", "y", "Z", "x\n", None]) for _ in range(n)]),
+            "note": pa.array([f"n{i}" if i % 50 else "toolong" for i in range(n)]),
+        }
+    )
+    encoded, plain, mixed = tmp_path / "encoded.parquet", tmp_path / "plain.parquet", tmp_path / "m"
+    pq.write_table(table, encoded, row_group_size=70)
+    pq.write_table(table, plain, row_group_size=70, use_dictionary=False)
+    mixed.mkdir()
+    pq.write_table(table.slice(0, 150), mixed / "part-0.parquet", row_group_size=70)
+    pq.write_table(table.slice(150), mixed / "part-1.parquet", use_dictionary=False)
+    assert _dictionary_text(pq.read_metadata(encoded)) == ["kind", "name", "note"]
+    assert _dictionary_text(pq.read_metadata(plain)) == []
+    first = next(open_source(str(encoded)).chunks(100))
+    assert pa.types.is_dictionary(first.columns["kind"].type)
+    assert not pa.types.is_dictionary(first.columns["note"].type)  # mostly distinct: decoded
+
+    outputs = {}
+    for name, path in [("encoded", encoded), ("plain", plain), ("mixed", mixed)]:
+        for chunk_rows in (None, 64, 150):
+            out = tmp_path / f"{name}-{chunk_rows}"
+            out.mkdir()
+            gate = run_gate(
+                contract,
+                open_source(str(path)),
+                chunk_rows=chunk_rows,
+                valid_out=out / "valid.parquet",
+                quarantine=out / "quarantine.parquet",
+            )
+            report = gate.report.to_dict()
+            report.pop("source", None)
+            valid = pq.read_table(out / "valid.parquet")
+            held = pq.read_table(out / "quarantine.parquet").drop_columns(["_run_id"])
+            outputs[name, chunk_rows] = (report, valid, held)
+    reference = outputs["plain", None]
+    assert not reference[0]["ok"]
+    for key, (report, valid, held) in outputs.items():
+        assert report == reference[0], key
+        assert valid.equals(reference[1]), key
+        assert held.equals(reference[2]), key

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from skewless.checks import checks_for
+from skewless.checks import checks_for, vector_test
 from skewless.contract import Column, Contract, Env
-from skewless.dtypes import Converted, convert_arrow, convert_python
+from skewless.dtypes import Converted, convert_arrow, convert_python, decoded
 from skewless.errors import Code, InputError
 from skewless.global_checks import GlobalChecks
 from skewless.normalize import normalize_column
@@ -147,7 +147,7 @@ class BatchValidator:
         import pandas as pd
 
         columns: dict[str, Any] = {
-            name: pd.Series(pd.arrays.ArrowExtensionArray(arr), copy=False)
+            name: pd.Series(pd.arrays.ArrowExtensionArray(decoded(arr)), copy=False)
             for name, arr in typed.items()
         }
         if self.contract.extra_columns == "allow":
@@ -280,7 +280,7 @@ class BatchValidator:
                 failing = typed[column.name].take(rows)
                 raw = raw_values(columns[column.name])
                 for kind in column_kinds:
-                    failed = rows[~kind.vector(column)(failing)]
+                    failed = rows[~vector_test(kind, column)(failing)]
                     if len(failed):
                         code, message = kind.code, kind.message(column)
                         order = self.order[column.name]
@@ -306,7 +306,7 @@ class BatchValidator:
                 check_name = f"checks:{name}"
                 kinds[check_name] = (column, column_kinds)
                 check = pdr.Check(
-                    _as_series_check([kind.vector(column) for kind in column_kinds]),
+                    _as_series_check([vector_test(kind, column) for kind in column_kinds]),
                     name=check_name,
                     ignore_na=False,
                 )

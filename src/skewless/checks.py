@@ -389,6 +389,37 @@ def checks_for(column: Column) -> tuple[CheckKind, ...]:
     return tuple(kind for kind in CHECKS if kind.applies(column))
 
 
+def vector_test(kind: CheckKind, column: Column) -> Vector:
+    """`kind`'s vectorised test for `column`, also over dictionary-encoded arrays: the test
+    runs on the distinct values alone (a handful for a category read from Parquet), and each
+    row takes its value's verdict."""
+    test = kind.vector(column)
+
+    def run(arr: pa.Array) -> np.ndarray:
+        import pyarrow as pa
+
+        if not pa.types.is_dictionary(arr.type):
+            return test(arr)
+        return per_row(test(arr.dictionary), arr, null=True)
+
+    return run
+
+
+def per_row(by_value: np.ndarray, arr: pa.Array, *, null: bool) -> np.ndarray:
+    """A result per dictionary value, spread to the rows of a dictionary array (null rows get
+    `null`)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    indices = arr.indices
+    if not len(by_value):  # no values: every row is null
+        return np.full(len(arr), null, dtype=bool)
+    out: np.ndarray = by_value[pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)]
+    if indices.null_count:
+        out[pc.is_null(indices).to_numpy(zero_copy_only=False)] = null
+    return out
+
+
 def first_failure(column: Column, value: Any) -> CheckKind | None:
     """The first check a typed, non-null value fails (per-value form), or None."""
     for kind in checks_for(column):

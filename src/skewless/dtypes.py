@@ -359,6 +359,14 @@ def typed_array(column: Column, values: list[Any]) -> pa.Array:
     return pa.array(micros, type=pa.int64()).cast(arrow_type(column))
 
 
+def decoded(array: pa.Array) -> pa.Array:
+    """A dictionary-encoded array as its values (other arrays as they are): what leaves the
+    engine (outputs, DataFrames) has one type per column whatever the source's encoding."""
+    import pyarrow as pa
+
+    return array.dictionary_decode() if pa.types.is_dictionary(array.type) else array
+
+
 def convert_arrow(column: Column, array: pa.Array, *, text: bool) -> Converted:
     """Vectorised form over a typed pyarrow array (Parquet, typed DataFrame columns, CSV text)."""
     import pyarrow as pa
@@ -368,6 +376,12 @@ def convert_arrow(column: Column, array: pa.Array, *, text: bool) -> Converted:
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     t = array.type
     if pa.types.is_dictionary(t):
+        values = t.value_type
+        if column.type in ("string", "category") and (
+            pa.types.is_string(values) or pa.types.is_large_string(values)
+        ):
+            # Kept encoded: the checks and the normalisation run on the distinct values.
+            return Converted(array, [])
         return convert_arrow(column, array.dictionary_decode(), text=text)
     if pa.types.is_null(t):
         return Converted(pa.nulls(len(array), arrow_type(column)), [])

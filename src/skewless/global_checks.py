@@ -8,7 +8,9 @@ those of a whole-file run:
   violation (rows with a null in the key never are). Seen keys are kept between chunks (8
   bytes each): a one-column integer, date or timestamp key exactly, other keys (compound ones
   included) as 64-bit hashes of their values. A false duplicate needs a hash collision: with n
-  distinct keys, a chance of about n² / 2^65 per source (3 in 10^6 at 10^7 keys).
+  distinct keys, a chance of about n² / 2^65 per source (3 in 10^6 at 10^7 keys). A compound
+  key holding a `unique: true` column is kept by that column's value (`_ByValue`), 4 bytes a
+  key while the column's values are dense.
 - `rows`: counted, judged at the end.
 - `cadence`: needs every distinct timestamp before it can judge any row; timestamps are kept
   (8 bytes a row) and the rows breaking the cadence are found at the end (`finish`).
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from skewless.dtypes import decoded
 from skewless.errors import Code
 from skewless.loader import duration_us
 from skewless.report import Block
@@ -199,6 +202,104 @@ class _Seen:
             self.buckets[b] = merged
 
 
+_BY_VALUE = 2  # per-value keys: at most this many values of the range per key kept (4 bytes)
+
+
+@dataclass(slots=True)
+class _ByValue:
+    """Keys of a compound key that holds a `unique: true` column u, kept by u's value.
+
+    A row can repeat the key only if it repeats u's value, so a key needs telling apart only
+    from the keys of rows sharing its u: each is kept as a 32-bit fingerprint, in an array
+    over u's range while u's values are dense (ids 1..n: 4 bytes a key instead of 8), the first
+    key of each value there and later ones (rare: a repeated u) in a `_Seen`. When u stops
+    being dense, every key moves to the `_Seen` as u's 32-bit hash joined to the fingerprint.
+
+    A false repeat needs two keys with one u value and one fingerprint (a chance of 2^-32 per
+    row repeating a u value), and such a row already fails u's `unique`: which rows pass and
+    which are quarantined is exact; only a `duplicate_key` could be reported too many.
+    """
+
+    fingerprints: Any = None  # np.uint32 per value of u from `lo`; 0: no key kept there
+    lo: int = 0
+    count: int = 0
+    sparse: bool = False
+    others: _Seen = field(default_factory=_Seen)
+
+    def remember(self, values: np.ndarray, codes: np.ndarray) -> None:
+        """The keys of rows holding their u value first (new and distinct: no search)."""
+        if not len(values):
+            return
+        marks = _fingerprints(codes)
+        if self._dense(values):
+            self.fingerprints[values - self.lo] = marks
+        else:
+            self.others.remember(_joined(values, marks))
+
+    def repeats(self, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """For rows repeating a u value: True where the key was seen before; then remember."""
+        import numpy as np
+
+        marks = _fingerprints(codes)
+        if self.sparse or self.fingerprints is None:
+            return self.others.repeats(_joined(values, marks))
+        at = values - self.lo
+        inside = (at >= 0) & (at < len(self.fingerprints))
+        hit = np.zeros(len(values), dtype=bool)
+        hit[inside] = self.fingerprints[at[inside]] == marks[inside]
+        miss = ~hit
+        hit[miss] = self.others.repeats(_joined(values[miss], marks[miss]))
+        return hit
+
+    def _dense(self, values: np.ndarray) -> bool:
+        import numpy as np
+
+        if self.sparse:
+            return False
+        low, high = int(values.min()), int(values.max())
+        count = self.count + len(values)
+        if self.fingerprints is not None:
+            low = min(low, self.lo)
+            high = max(high, self.lo + len(self.fingerprints) - 1)
+        allowed = max(_BY_VALUE * count, _DENSE_CHUNK * len(values))
+        if high - low + 1 <= allowed:
+            self.count = count
+            kept = self.fingerprints
+            if kept is None or low < self.lo or high >= self.lo + len(kept):
+                size = min(high - low + 1 + (high - low + 1) // 4, allowed)
+                grown = np.zeros(size, dtype=np.uint32)
+                if kept is not None:
+                    grown[self.lo - low : self.lo - low + len(kept)] = kept
+                self.fingerprints, self.lo = grown, low
+            return True
+        self.sparse = True
+        if self.fingerprints is not None:
+            at = np.flatnonzero(self.fingerprints)
+            marks = self.fingerprints[at]
+            self.fingerprints = None
+            self.others.remember(_joined(at.astype(np.int64) + self.lo, marks))
+        return False
+
+
+def _fingerprints(codes: np.ndarray) -> np.ndarray:
+    """32 bits of each key's 64-bit code, never 0 (0 marks "no key")."""
+    import numpy as np
+
+    z = codes.view(np.uint64)
+    marks = (z ^ (z >> np.uint64(32))).astype(np.uint32)
+    marks[marks == 0] = 1
+    return marks
+
+
+def _joined(values: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """u's value (hashed to 32 bits) and the key's fingerprint, as one 64-bit code."""
+    import numpy as np
+
+    top = _spread(values.astype(np.int64)) >> np.uint64(32)
+    joined: np.ndarray = ((top << np.uint64(32)) | marks.astype(np.uint64)).view(np.int64)
+    return joined
+
+
 def _key_codes(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     """(rows with no null in the key, one int64 per such row identifying its key)."""
     import numpy as np
@@ -223,9 +324,12 @@ def _key_codes(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
             # the same for many pairs of ids and microsecond timestamps), false duplicates.
             ints = _as_int64(taken)
             parts.append(ints if len(arrays) == 1 else pd.util.hash_array(ints))
+        elif pa.types.is_dictionary(taken.type) and not taken.dictionary.null_count:
+            # Each distinct value hashed once, each row takes its value's hash.
+            by_value = _hashes(taken.dictionary)
+            parts.append(by_value[taken.indices.to_numpy(zero_copy_only=False)])
         else:
-            series = pd.Series(pd.arrays.ArrowExtensionArray(taken), copy=False)
-            parts.append(pd.util.hash_pandas_object(series, index=False).to_numpy())
+            parts.append(_hashes(decoded(taken)))
     combined = parts[0].astype(np.uint64)
     for part in parts[1:]:
         # Mix as pandas combines hashes of several columns (order matters).
@@ -234,6 +338,14 @@ def _key_codes(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
         mixed = pd.util.hash_array(combined)
         return rows, mixed.view(np.int64)
     return rows, combined.view(np.int64)
+
+
+def _hashes(array: pa.Array) -> np.ndarray:
+    import pandas as pd
+
+    series = pd.Series(pd.arrays.ArrowExtensionArray(array), copy=False)
+    hashes: np.ndarray = pd.util.hash_pandas_object(series, index=False).to_numpy()
+    return hashes
 
 
 _NULL_TIME = -(2**63)
@@ -312,6 +424,7 @@ class GlobalChecks:
     # column and `checks: unique: [[it]]` are checks of one key, each
     # with its own memory (one memory for both flagged every row of the second as a repeat).
     _unique: dict[int, _Seen] = field(default_factory=dict)
+    _by_value: dict[int, _ByValue] = field(default_factory=dict)  # keys holding a unique column
     _cadence: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
     def chunk(
@@ -334,27 +447,32 @@ class GlobalChecks:
         for i, (key, code, message) in enumerate(keys):
             if not all(k in typed for k in key):
                 continue
-            seen = self._unique.setdefault(i, _Seen())
             parts = []
             n = len(positions)
             # Another unique column of this key, judged earlier in this chunk (never the key's
             # own column: its first rows are only being found).
-            known = next((fresh[k] for k in key if k in fresh), None)
+            unique = next((k for k in key if k in fresh), None)
+            if unique is None:
+                seen = self._unique.setdefault(i, _Seen())
+            else:
+                by_value = self._by_value.setdefault(i, _ByValue())
             for lo in range(0, n, _SLICE):
                 # A slice at a time: the temporaries of hashing, sorting and searching stay a
                 # few MiB instead of several arrays of the chunk's length.
                 rows, codes = _key_codes([typed[k].slice(lo, _SLICE) for k in key])
                 rows += lo
-                if known is None:
+                if unique is None:
                     repeats = seen.repeats(codes)
                 else:
                     # A row whose value in a unique column of the key is that value's first
                     # row cannot repeat the key: its key is only remembered, not searched for.
                     # (An earlier row with the same key would hold that value first.)
-                    new = known[rows]
-                    seen.remember(codes[new])
+                    held, held_codes = _key_codes([typed[unique].slice(lo, _SLICE)])
+                    u = held_codes[np.searchsorted(held + lo, rows)]  # never null in a key row
+                    new = fresh[unique][rows]
+                    by_value.remember(u[new], codes[new])
                     repeats = np.zeros(len(rows), dtype=bool)
-                    repeats[~new] = seen.repeats(codes[~new])
+                    repeats[~new] = by_value.repeats(u[~new], codes[~new])
                 if len(key) == 1 and code is Code.NOT_UNIQUE:
                     first = fresh.setdefault(key[0], np.zeros(n, dtype=bool))
                     first[rows[~repeats]] = True

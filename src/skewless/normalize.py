@@ -60,7 +60,8 @@ def fill_column(column: Column, array: pa.Array) -> pa.Array:
 
     if not column.has_fill or not array.null_count:
         return array
-    return pc.fill_null(array, pa.scalar(column.fill_null, array.type))
+    t = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
+    return pc.fill_null(array, pa.scalar(column.fill_null, t))
 
 
 # --- map_unknown ------------------------------------------------------------------------------
@@ -78,6 +79,9 @@ def map_unknown_column(column: Column, array: pa.Array) -> pa.Array:
 
     if column.map_to is None:
         return array
+    if pa.types.is_dictionary(array.type):  # map the distinct values, not every row
+        mapped = map_unknown_column(column, array.dictionary)
+        return pa.DictionaryArray.from_arrays(array.indices, mapped)
     known = pc.is_in(array, value_set=pa.array(column.values, array.type))
     # is_in says false for a null; keep nulls null.
     keep = pc.or_kleene(known, pc.is_null(array))

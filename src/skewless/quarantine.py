@@ -293,21 +293,26 @@ class Outputs:
         """Split one chunk: valid rows (normalised) and failing rows (with their reasons)."""
         import pyarrow as pa
 
+        from skewless.dtypes import decoded
+
         failed = result.failed()
         keep = ~failed
-        typed = {name: arr for name, arr in result.typed.items()}
+        typed = dict(result.typed)
         if self._valid_schema is None:
-            self._valid_schema = pa.schema([(n, a.type) for n, a in typed.items()])
+            self._valid_schema = pa.schema([(n, decoded(a[:0]).type) for n, a in typed.items()])
         # One Arrow type per contract type, whatever the source held (Parquet text arrives as
         # `string`, the rest as `large_string`): the valid output's schema is the contract's.
         for name, arr in typed.items():
             if name in self._valid_schema.names and arr.type != self._valid_schema.field(name).type:
-                typed[name] = arr.cast(self._valid_schema.field(name).type)
+                t = self._valid_schema.field(name).type
+                if pa.types.is_dictionary(arr.type):
+                    t = pa.dictionary(arr.type.index_type, t)  # decoded once filtered, below
+                typed[name] = arr.cast(t)
         self.valid_rows += int(keep.sum())
         self.quarantined_rows += int(failed.sum()) + len(result.chunk.skipped)
         if self._valid is not None and keep.any():
             mask = pa.array(keep)
-            columns = {n: a.filter(mask) for n, a in typed.items()}
+            columns = {n: decoded(a.filter(mask)) for n, a in typed.items()}
             for name, data in result.extras.items():
                 columns[name] = _arrow_column(data).filter(mask)
             self._valid.write(pa.table(columns))
@@ -433,6 +438,7 @@ def _arrow_column(data: Any) -> pa.Array:
     import pyarrow as pa
 
     from skewless.batch import arrow_of
+    from skewless.dtypes import decoded
 
     if isinstance(data, list):
         try:
@@ -446,4 +452,4 @@ def _arrow_column(data: Any) -> pa.Array:
             return pa.array([None if v is None else repr(v) for v in data.tolist()], pa.string())
     # Nulls alone (an object column, JSON nulls) say nothing of a type: text, the type that the
     # values of a later chunk can be written as (`_conform`), not Arrow's `null`, which none can.
-    return array.cast(pa.string()) if pa.types.is_null(array.type) else array
+    return array.cast(pa.string()) if pa.types.is_null(array.type) else decoded(array)
