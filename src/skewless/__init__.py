@@ -23,6 +23,7 @@ from skewless.errors import (
 )
 from skewless.gate import GateResult, gate, validate
 from skewless.loader import load_contract, loads_contract
+from skewless.record import RecordResult, RecordValidator
 from skewless.report import Report, Violation, escape
 
 __version__ = "0.1.0"
@@ -36,6 +37,8 @@ __all__ = [
     "GateResult",
     "InputError",
     "OutputError",
+    "RecordResult",
+    "RecordValidator",
     "Report",
     "SkewlessError",
     "TableChecks",

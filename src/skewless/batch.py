@@ -31,6 +31,7 @@ from skewless.dtypes import Converted, convert_arrow, convert_python, decoded
 from skewless.errors import Code, InputError
 from skewless.global_checks import GlobalChecks
 from skewless.normalize import normalize_column
+from skewless.record import EXTRA_MESSAGE, misplaced_message, missing_message
 from skewless.report import Block, Report, escape
 
 if TYPE_CHECKING:
@@ -182,9 +183,7 @@ class BatchValidator:
         blocks = []
         renamed = _rename_hints(missing, unexpected, columns)
         for col in missing:
-            message = "is missing"
-            if col.only_in is not None:
-                message += f" (required in {col.only_in} data)"
+            message = missing_message(col)
             if col.name in renamed:
                 message += f"; renamed to {escape(renamed[col.name])}?"
             at = None if rows is None else rows[col.name]
@@ -194,10 +193,9 @@ class BatchValidator:
         back = {new: old for old, new in renamed.items()}
         for name in unexpected:
             if name in self.order:
-                other = "serving" if env == "training" else "training"
-                message = f"exists only in {other} data (only_in), not in {env} data"
+                message = misplaced_message(env)
             else:
-                message = "is not in the contract (extra_columns: reject)"
+                message = EXTRA_MESSAGE
                 if name in back:
                     message += f"; renamed from {escape(back[name])}?"
             at = None if rows is None else rows[name]
@@ -206,9 +204,17 @@ class BatchValidator:
         return blocks
 
     def read_column(
-        self, column: Column, data: ColumnData, text: bool, blocks: list[Block]
+        self,
+        column: Column,
+        data: ColumnData,
+        text: bool,
+        blocks: list[Block],
+        absent: np.ndarray | None = None,
     ) -> pa.Array:
-        """Read one column into its type, report what fails, normalise (chunk-local rows)."""
+        """Read one column into its type, report what fails, normalise (chunk-local rows).
+
+        `absent` (record sources): rows whose record lacks this required key. They read as
+        null, but are `missing_column` alone, never also `null_not_allowed`."""
         import pyarrow.compute as pc
 
         converted = convert_column(column, data, text=text)
@@ -223,6 +229,8 @@ class BatchValidator:
             nulls = pc.is_null(array).to_numpy(zero_copy_only=False)
             if converted.failures:
                 nulls &= ~converted.failed_mask()
+            if absent is not None:
+                nulls &= ~absent
             if nulls.any() and not column.nullable:
                 import numpy as np
 
@@ -344,8 +352,9 @@ class Run:
         positions = chunk.positions
         local: list[Block] = []  # rows are chunk-local until translated below
         columns = dict(chunk.columns)
+        absent: dict[str, np.ndarray] = {}
         if chunk.records:
-            present, missing, unexpected, extras = self._record_structure(columns, local)
+            present, missing, unexpected, extras = self._record_structure(columns, local, absent)
         else:
             present, missing, unexpected, extras = v.structure(columns, self.env)
             if not self._structure_seen:
@@ -355,7 +364,12 @@ class Run:
                 self._structure_seen = True
         typed: dict[str, pa.Array] = {}
         for column in present:
-            typed[column.name] = v.read_column(column, columns[column.name], chunk.text, local)
+            # A required key a record lacks is `missing_column` alone; an optional one reads
+            # as null, under the column's null policy like any null.
+            lacking = absent.get(column.name) if column.required_in(self.env) else None
+            typed[column.name] = v.read_column(
+                column, columns[column.name], chunk.text, local, lacking
+            )
         values = {c.name: _at_positions(raw_values(columns[c.name]), positions) for c in present}
         for key in contract.checks.unique:
             if all(k in typed for k in key):
@@ -390,7 +404,7 @@ class Run:
         return self.report
 
     def _record_structure(
-        self, columns: dict[str, ColumnData], local: list[Block]
+        self, columns: dict[str, ColumnData], local: list[Block], absent: dict[str, np.ndarray]
     ) -> tuple[list[Column], list[Column], list[str], list[str]]:
         """Record sources: a required key a record lacks is missing_column at that row."""
         import numpy as np
@@ -399,10 +413,10 @@ class Run:
         n = len(next(iter(columns.values()))) if columns else 0
         for c in v.contract.columns:
             columns.setdefault(c.name, [ABSENT] * n)
-        absent = {
-            name: np.fromiter((x is ABSENT for x in values), dtype=bool, count=n)
+        absent.update(
+            (name, np.fromiter((x is ABSENT for x in values), dtype=bool, count=n))
             for name, values in columns.items()
-        }
+        )
         present, _, _, extras = v.structure(columns, self.env)
         known = {c.name for c in v.contract.columns}
         missing = [

@@ -6,7 +6,7 @@
     >>> report.raise_for_violations()           # opt in to raising
     >>> clean = contract.normalize(df)          # fills, maps unknown categories, converts zones
 
-Engines (`skewless.batch`, later the record path) compile a Contract into validators; the
+Engines (`skewless.batch`, `skewless.record`) compile a Contract into validators; the
 Contract itself imports no pandas, pyarrow or pandera.
 """
 
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import pandas as pd
 
+    from skewless.record import RecordValidator
     from skewless.report import Report
 
 ColumnType = Literal["integer", "float", "boolean", "string", "category", "datetime", "date"]
@@ -148,6 +149,19 @@ class Contract:
         from skewless.batch import compile_contract
 
         return compile_contract(self).validate(data, env=env, source=source)
+
+    def record_validator(self, env: Env | None = None) -> RecordValidator:
+        """The online path: validate and normalise one record (a dict) or a micro-batch.
+
+            >>> validator = contract.record_validator(env="serving")
+            >>> result = validator.validate({"user_id": 7, ...})
+            >>> result.ok, result.record, result.violations
+
+        Compiled once per (contract, env); imports no pandas, pyarrow or pandera.
+        """
+        from skewless.record import compile_record
+
+        return compile_record(self, env)
 
     def normalize(self, data: pd.DataFrame, *, env: Env | None = None) -> pd.DataFrame:
         """Return the normalised frame (fill_null, unknown categories mapped, zones converted).
