@@ -22,6 +22,7 @@ from skewless.errors import (
     ViolationError,
 )
 from skewless.gate import GateResult, gate, validate
+from skewless.guard import guard
 from skewless.loader import load_contract, loads_contract
 from skewless.record import RecordResult, RecordValidator
 from skewless.report import Report, Violation, escape
@@ -47,6 +48,7 @@ __all__ = [
     "__version__",
     "escape",
     "gate",
+    "guard",
     "load_contract",
     "loads_contract",
     "validate",

@@ -22,7 +22,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from skewless.report import Report
+    from collections.abc import Sequence
+
+    from skewless.report import Report, Violation
 
 
 class Code(StrEnum):
@@ -138,8 +140,12 @@ class OutputError(SkewlessError):
 
 
 class ViolationError(SkewlessError):
-    """Raised by `Report.raise_for_violations()`; carries the report."""
+    """Raised by `Report.raise_for_violations()` (carries the report) or by a `guard`ed
+    function given a bad record (carries the record's violations; `report` is None)."""
 
-    def __init__(self, report: Report, summary: str) -> None:
+    def __init__(
+        self, report: Report | None, summary: str, violations: Sequence[Violation] = ()
+    ) -> None:
         super().__init__(summary)
         self.report = report
+        self.violations = tuple(violations)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import glob
 import io
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from skewless.batch import ABSENT, Chunk, compile_contract, frame_columns
 from skewless.dtypes import decoded
 from skewless.errors import InputError
+from skewless.payload import parse_document
 from skewless.report import Report, escape
 
 if TYPE_CHECKING:
@@ -583,19 +583,6 @@ def _columnar_chunk(table: Any, start: int) -> Chunk:
 # --- JSON Lines -------------------------------------------------------------------------------
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"duplicate key {escape(key)}")
-        out[key] = value
-    return out
-
-
 @dataclass(slots=True)
 class JsonlSource(FileSource):
     """One JSON object per line; a key a record lacks is missing for that record."""
@@ -681,15 +668,9 @@ def _json_record(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, "is a blank line, not a JSON object"
     if len(raw) > MAX_JSON_LINE:
         return None, too_large_reason()
-    text = raw.decode("utf-8", "surrogateescape")  # bad bytes in strings: invalid_unicode later
-    try:
-        record = json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
-        return None, f"is not a usable JSON object: {exc}"
-    except RecursionError:
-        return None, "is nested too deeply"
-    except ValueError as exc:
-        return None, f"is not valid JSON: {_one_line(str(exc))}"
+    record, problem = parse_document(raw)
+    if problem is not None:
+        return None, problem
     if not isinstance(record, dict):
         return None, f"is a JSON {type(record).__name__}, not an object"
     return record, None

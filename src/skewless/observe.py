@@ -1,0 +1,155 @@
+"""What the online gates saw: counters by outcome, code and column, and one log line per finding.
+
+    >>> observer = Observer()                          # Prometheus counters if installed
+    >>> observer.observe(contract, "/predict", "rejected", result.violations)
+    >>> observer.counts()                              # the same figures, in memory
+
+Counters (Prometheus names, when `prometheus_client` is installed; registered once per
+registry, in its default registry unless one is given):
+
+- `skewless_records_total{contract, route, outcome}`: outcome is `valid`, `rejected`
+  (422 or a raised error), `shadowed` (let through in shadow mode) or `refused` (the body
+  could not be read: too large, not JSON, wrong content type);
+- `skewless_violations_total{contract, route, code, column}`: `column` is the contract's
+  column, `<record>` for a finding about the whole record or body, and `<extra>` for every
+  key outside the contract (a label per unknown key would let a client grow the series
+  without bound).
+
+Log lines go to the `skewless` logger as one JSON object each (`ensure_ascii`: no raw control
+character can reach a log, whatever a client sent); values are the escaped, truncated text of
+the violation, `<redacted>` for `pii: true` columns, and left out unless `log_values=True`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from skewless.errors import Code
+
+if TYPE_CHECKING:
+    from skewless.contract import Contract
+    from skewless.report import Violation
+
+LOGGER = logging.getLogger("skewless")
+OUTCOMES = ("valid", "rejected", "shadowed", "refused")
+RECORD = "<record>"
+EXTRA = "<extra>"
+
+_registered: dict[int, tuple[Any, Any]] = {}
+_lock = threading.Lock()
+
+
+def _prometheus(registry: Any) -> tuple[Any, Any] | None:
+    """The two counters in `registry` (None: the default one), created once; None without
+    prometheus_client."""
+    try:
+        import prometheus_client
+    except ImportError:
+        return None
+    if registry is None:
+        registry = prometheus_client.REGISTRY
+    with _lock:
+        if id(registry) not in _registered:
+            records = prometheus_client.Counter(
+                "skewless_records_total",
+                "Records (or bodies) judged by a skewless gate, by outcome.",
+                ["contract", "route", "outcome"],
+                registry=registry,
+            )
+            violations = prometheus_client.Counter(
+                "skewless_violations_total",
+                "Contract violations found by a skewless gate, by code and column.",
+                ["contract", "route", "code", "column"],
+                registry=registry,
+            )
+            _registered[id(registry)] = (records, violations)
+        return _registered[id(registry)]
+
+
+class Observer:
+    """Counts outcomes and violations, and logs them; shared by middleware and `guard`."""
+
+    def __init__(
+        self,
+        *,
+        registry: Any = None,
+        prometheus: bool = True,
+        logger: logging.Logger | None = None,
+        log_values: bool = False,
+    ) -> None:
+        self._counters = _prometheus(registry) if prometheus else None
+        self.logger = logger or LOGGER
+        self.log_values = log_values
+        self._records: Counter[tuple[str, str, str]] = Counter()
+        self._violations: Counter[tuple[str, str, str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def observe(
+        self,
+        contract: Contract | str,
+        route: str,
+        outcome: str,
+        violations: Iterable[Violation] = (),
+        *,
+        records: int = 1,
+    ) -> None:
+        """One judgement: `records` records with this outcome, and what they broke."""
+        name = contract if isinstance(contract, str) else contract.name
+        known = set() if isinstance(contract, str) else set(contract.column_names)
+        found = list(violations)
+        labels = [(v.code, _column_label(v, known)) for v in found]
+        with self._lock:
+            self._records[name, route, outcome] += records
+            for code, column in labels:
+                self._violations[name, route, str(code), column] += 1
+        if self._counters is not None:
+            by_outcome, by_code = self._counters
+            by_outcome.labels(name, route, outcome).inc(records)
+            for code, column in labels:
+                by_code.labels(name, route, str(code), column).inc()
+        if found and self.logger.isEnabledFor(logging.WARNING):
+            self.logger.warning(self.line(name, route, outcome, found))
+
+    def line(self, contract: str, route: str, outcome: str, violations: list[Violation]) -> str:
+        """The log line of one judgement: JSON, ASCII only."""
+        shown = []
+        for v in violations:
+            item: dict[str, Any] = {"code": str(v.code), "column": v.column, "row": v.row}
+            if self.log_values and v.value is not None:
+                item["value"] = v.value
+            item["message"] = v.message
+            shown.append(item)
+        event = {
+            "event": "skewless.violations",
+            "contract": contract,
+            "route": route,
+            "outcome": outcome,
+            "violations": shown,
+        }
+        return json.dumps(event, ensure_ascii=True, default=str)
+
+    def counts(self) -> dict[str, list[dict[str, Any]]]:
+        """The counters so far, whether or not Prometheus is installed."""
+        with self._lock:
+            records = [
+                {"contract": c, "route": r, "outcome": o, "count": n}
+                for (c, r, o), n in sorted(self._records.items())
+            ]
+            violations = [
+                {"contract": c, "route": r, "code": code, "column": col, "count": n}
+                for (c, r, code, col), n in sorted(self._violations.items())
+            ]
+        return {"records": records, "violations": violations}
+
+
+def _column_label(violation: Violation, known: set[str]) -> str:
+    if violation.column is None:
+        return RECORD
+    if violation.code == Code.UNEXPECTED_COLUMN and violation.column not in known:
+        return EXTRA
+    return violation.column
