@@ -18,22 +18,28 @@ only ever accepts values the general path accepts unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from skewless.checks import checks_for, compile_pattern
+from skewless.checks import checks_for, fullmatcher
 from skewless.dtypes import INT64_MAX, INT64_MIN, convert_scalar, is_null
 from skewless.errors import Code
-from skewless.normalize import normalize_value
+from skewless.normalize import normalize_value, zone
 from skewless.report import REDACTED, Violation, escape, escape_name
 
 if TYPE_CHECKING:
     from skewless.contract import Column, Contract, Env
 
-_SLOW: Any = object()  # a fast test's answer: "take the general path"
+
+class _Slow(Exception):
+    """Raised by a fast test: "take the general path" (cheaper than checking every answer)."""
+
+
 _ABSENT: Any = object()
 _FLOAT_MAX = 1.7976931348623157e308
 
@@ -79,7 +85,7 @@ class _Plan:
     column: Column
     required: bool
     absent: Any  # the normalised value of a missing required key (a null, or its fill)
-    fast: Callable[[Any], Any]  # the value itself, normalised, or _SLOW
+    fast: Callable[[Any], Any]  # the value itself, normalised; raises _Slow otherwise
 
     def general(self, value: Any) -> tuple[Any, list[tuple[Code, str]]]:
         """The normalised value and every (code, message) the value breaks, as batch says."""
@@ -107,7 +113,7 @@ def _plan(column: Column, env: Env | None) -> _Plan:
 
 
 def _slow(value: Any) -> Any:
-    return _SLOW
+    raise _Slow
 
 
 def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
@@ -120,7 +126,9 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         hi = INT64_MAX if column.max is None else min(INT64_MAX, math.floor(column.max))
 
         def integer(v: Any) -> Any:
-            return v if type(v) is int and lo <= v <= hi else _SLOW
+            if type(v) is int and lo <= v <= hi:
+                return v
+            raise _Slow from None
 
         return integer
     if column.type == "float":
@@ -130,15 +138,29 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         def number(v: Any) -> Any:
             # Comparisons are exact between a float and an int bound; NaN fails them, and
             # so does an infinity (the default bounds are the largest finite floats).
-            return v if type(v) is float and flo <= v <= fhi else _SLOW
+            if type(v) is float and flo <= v <= fhi:
+                return v
+            raise _Slow from None
 
         return number
     if column.type == "boolean":
-        return lambda v: v if type(v) is bool else _SLOW
+
+        def boolean(v: Any) -> Any:
+            if type(v) is bool:
+                return v
+            raise _Slow from None
+
+        return boolean
     if column.type == "category":
         # The vocabulary values that pass every check as they are (all of them, in practice).
         known = frozenset(x for x in column.values if plan.general(x) == (x, []))
-        return lambda v: v if type(v) is str and v in known else _SLOW
+
+        def category(v: Any) -> Any:
+            if type(v) is str and v in known:
+                return v
+            raise _Slow from None
+
+        return category
     if column.type == "string" and kinds <= {
         Code.CONTROL_CHARACTER,
         Code.OUTSIDE_CHARSET,
@@ -147,17 +169,24 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         Code.PATTERN_MISMATCH,
     }:
         return _string_test(column)
+    if column.type == "datetime" and not kinds:
+        return _datetime_test(column)
+    if column.type == "date" and not kinds:
+        return _date_test
     return _slow
+
+
+_CACHE = 4096  # distinct strings a pattern column remembers as passing, before it forgets
+_CACHED_LENGTH = 64  # only strings this short are remembered
 
 
 def _string_test(column: Column) -> Callable[[Any], Any]:
     shortest = column.min_length or 0
     longest = column.max_length if column.max_length is not None else 1 << 62
     ascii_only = column.charset != "unicode"  # ascii, or bmp taken the quick way (ASCII is BMP)
-    pattern = compile_pattern(column.pattern) if column.pattern is not None else None
     # `isprintable()` is False for every control character, lone surrogate, tab and newline:
     # those take the general path, which tells them apart.
-    if pattern is None:
+    if column.pattern is None:
 
         def text(v: Any) -> Any:
             if (
@@ -167,23 +196,124 @@ def _string_test(column: Column) -> Callable[[Any], Any]:
                 and (not ascii_only or v.isascii())
             ):
                 return v
-            return _SLOW
+            raise _Slow from None
 
         return text
-    fullmatch = pattern.fullmatch
+    fullmatch = fullmatcher(column.pattern)
+    # Values that passed, remembered: serving traffic repeats its countries and referrers,
+    # and a dict lookup costs a tenth of a match.
+    passed: dict[str, None] = {}
 
     def matched(v: Any) -> Any:
+        if type(v) is not str:
+            raise _Slow from None
+        if v in passed:
+            return v
         if (
-            type(v) is str
-            and shortest <= len(v) <= longest
+            shortest <= len(v) <= longest
             and v.isprintable()
             and (not ascii_only or v.isascii())
-            and fullmatch(v) is not None
+            and fullmatch(v)
         ):
+            if len(v) <= _CACHED_LENGTH:
+                if len(passed) >= _CACHE:
+                    passed.clear()
+                passed[v] = None
             return v
-        return _SLOW
+        raise _Slow
 
     return matched
+
+
+# ISO 8601 text the general path reads the same way, in the shapes clients send (see
+# dtypes.DATETIME_TEXT): a UTC instant with `Z`, and a wall time with no offset.
+_UTC_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
+_WALL_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _datetime_test(column: Column) -> Callable[[Any], Any]:
+    """UTC columns: `...Z` text; `naive: assume` columns: wall-time text on a day with no DST
+    change (each day's answer is remembered). Aware values in the zone itself pass as they are."""
+    assert column.timezone is not None
+    tz = zone(column.timezone)
+    utc = column.timezone == "UTC"
+    assume = column.naive == "assume"
+    parse = dt.datetime.fromisoformat
+    new = dt.datetime
+    plain: dict[int, bool] = {}  # day ordinal -> no DST change near it
+
+    def instant(v: Any) -> Any:
+        if type(v) is str and _UTC_TEXT.fullmatch(v):
+            try:
+                p = parse(v)
+            except ValueError:
+                raise _Slow from None
+            # The constructor, not `replace(tzinfo=...)`: a quarter of the cost.
+            return new(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tz)
+        if type(v) is dt.datetime and v.tzinfo is tz:
+            return v
+        raise _Slow
+
+    def wall(v: Any) -> Any:
+        if type(v) is str and _WALL_TEXT.fullmatch(v):
+            try:
+                naive = parse(v)
+            except ValueError:
+                raise _Slow from None
+            day = naive.toordinal()
+            known = plain.get(day)
+            if known is None:
+                known = _plain_day(naive.date(), tz)
+                if len(plain) >= _CACHE:
+                    plain.clear()
+                plain[day] = known
+            if known:
+                p = naive
+                return new(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tz)
+            raise _Slow from None
+        if type(v) is dt.datetime and v.tzinfo is tz:
+            return v
+        raise _Slow
+
+    if utc:
+        return instant
+    if assume:
+        return wall
+
+    def aware(v: Any) -> Any:
+        if type(v) is dt.datetime and v.tzinfo is tz:
+            return v
+        raise _Slow
+
+    return aware
+
+
+def _plain_day(day: dt.date, tz: Any) -> bool:
+    """Whether every wall time of `day` (and the edges of the next) reads one way in `tz`:
+    the offset is the same at every quarter hour, folds and gaps alike."""
+    if not dt.date(1, 1, 2) <= day <= dt.date(9999, 12, 30):
+        return False
+    start = dt.datetime.combine(day, dt.time())
+    offsets = set()
+    for quarter in range(24 * 4 + 1):
+        wall = start + dt.timedelta(minutes=15 * quarter)
+        offsets.add(wall.replace(tzinfo=tz, fold=0).utcoffset())
+        offsets.add(wall.replace(tzinfo=tz, fold=1).utcoffset())
+        if len(offsets) > 1:
+            return False
+    return True
+
+
+def _date_test(v: Any) -> Any:
+    if type(v) is str and _DATE_TEXT.fullmatch(v):
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise _Slow from None
+    if type(v) is dt.date:
+        return v
+    raise _Slow
 
 
 # --- the validator ----------------------------------------------------------------------------
@@ -199,9 +329,24 @@ class RecordValidator:
         self._names = frozenset(c.name for c in contract.columns)
         self._misplaced = frozenset(c.name for c in contract.columns if not c.allowed_in(env))
         self._extras = contract.extra_columns
+        self._fast = tuple((plan.column.name, plan.fast) for plan in self._plans)
+        self._size = len(self._plans)
 
     def validate(self, record: Any, *, row: int | None = None) -> RecordResult:
         """One record. `row` numbers its violations (its place in a micro-batch)."""
+        # The common case first: every key present, no other key, every value passing its
+        # column's fast test. Anything else is judged again by `_judge`, which says why.
+        if type(record) is dict and len(record) == self._size:
+            get = record.get
+            try:
+                out = {name: fast(get(name, _ABSENT)) for name, fast in self._fast}
+            except _Slow:
+                pass
+            else:
+                return RecordResult(out, ())
+        return self._judge(record, row)
+
+    def _judge(self, record: Any, row: int | None) -> RecordResult:
         if not isinstance(record, Mapping):
             kind = type(record).__name__
             return RecordResult(
@@ -225,8 +370,9 @@ class RecordValidator:
                 value = None  # an optional key a record lacks reads as null
             else:
                 seen += 1
-            normalised = plan.fast(value)
-            if normalised is _SLOW:
+            try:
+                normalised = plan.fast(value)
+            except _Slow:
                 normalised, failures = plan.general(value)
                 if failures:
                     found = found or []
