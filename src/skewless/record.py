@@ -30,7 +30,8 @@ from skewless.checks import checks_for, fullmatcher
 from skewless.dtypes import INT64_MAX, INT64_MIN, convert_scalar, is_null
 from skewless.errors import Code
 from skewless.normalize import normalize_value, zone
-from skewless.report import REDACTED, Violation, escape, escape_name
+from skewless.payload import MAX_BYTES, MAX_RECORDS
+from skewless.report import REDACTED, Violation, escape
 
 if TYPE_CHECKING:
     from skewless.contract import Column, Contract, Env
@@ -44,7 +45,21 @@ _ABSENT: Any = object()
 _FLOAT_MAX = 1.7976931348623157e308
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
+class BodyResult:
+    """A request body's outcome: one result per record (a list of one unless `batch`), or the
+    body's own problems (`violations`: not JSON, too large...) and no results."""
+
+    batch: bool
+    results: list[RecordResult]
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and all(r.ok for r in self.results)
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond to build
 class RecordResult:
     """One record's outcome: the normalised record when it passes, else its violations."""
 
@@ -155,9 +170,15 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         # The vocabulary values that pass every check as they are (all of them, in practice).
         known = frozenset(x for x in column.values if plan.general(x) == (x, []))
 
+        other = column.map_to
+
         def category(v: Any) -> Any:
-            if type(v) is str and v in known:
-                return v
+            if type(v) is str:
+                if v in known:
+                    return v
+                # An unknown value maps to map_to (printable: no lone surrogate to report).
+                if other is not None and v.isprintable():
+                    return other
             raise _Slow from None
 
         return category
@@ -331,6 +352,7 @@ class RecordValidator:
         self._extras = contract.extra_columns
         self._fast = tuple((plan.column.name, plan.fast) for plan in self._plans)
         self._size = len(self._plans)
+        self.body_fast: Any = False  # skewless.body's fast way: False until compiled
 
     def validate(self, record: Any, *, row: int | None = None) -> RecordResult:
         """One record. `row` numbers its violations (its place in a micro-batch)."""
@@ -386,6 +408,16 @@ class RecordValidator:
             return RecordResult(None, tuple(found))
         return RecordResult(out, ())
 
+    def validate_body(
+        self, body: bytes, *, max_bytes: int = MAX_BYTES, max_records: int = MAX_RECORDS
+    ) -> BodyResult:
+        """A request body (JSON bytes): one record or a micro-batch, parsed as
+        `skewless.payload` reads JSON and validated; problems with the body itself are in
+        `BodyResult.violations`."""
+        from skewless.body import validate_body
+
+        return validate_body(self, body, max_bytes=max_bytes, max_records=max_records)
+
     def validate_many(self, records: Sequence[Any]) -> list[RecordResult]:
         """A micro-batch: one result per record, violations numbered by position."""
         return [self.validate(record, row=i) for i, record in enumerate(records)]
@@ -407,7 +439,8 @@ class RecordValidator:
                 found.append(Violation(Code.UNEXPECTED_COLUMN, key, row, None, message))
             elif self._extras == "reject" or not isinstance(key, str):
                 found = found or []
-                name = escape_name(key) if isinstance(key, str) else escape(key)
+                # The key as sent, like the batch engine's column names (renderers escape it).
+                name = key if isinstance(key, str) else escape(key)
                 found.append(Violation(Code.UNEXPECTED_COLUMN, name, row, None, EXTRA_MESSAGE))
             elif self._extras == "allow":
                 out[key] = value

@@ -1,0 +1,174 @@
+"""A request body validated in one step: `RecordValidator.validate_body(body)`.
+
+The general way is `payload.parse_json` then `validate` / `validate_many`. With msgspec
+installed, one JSON object goes a faster way first: msgspec decodes it straight into a Struct
+compiled from the contract (every column required, each typed, integer and float bounds
+checked in C, text kept as text), and the record path's own fast tests finish the text columns.
+The fast way only ever *accepts*: anything it cannot vouch for (a missing or unknown key, a
+null where none is allowed, a value out of range, an escape sequence, a repeated key) goes the
+general way, which says why. Whatever it accepts, the general way accepts the same, with the
+same normalised values (`tests/test_record.py` proves it on hostile and valid bodies).
+
+Repeated keys: msgspec keeps the last silently. In a body with no backslash, every `"` opens
+or closes a key or a text value, so the text holds exactly 2 quotes per key and per text value
+when no key repeats; a repeated key adds at least 2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from skewless.dtypes import INT64_MAX, INT64_MIN
+from skewless.payload import parse_json
+from skewless.record import BodyResult, RecordResult, _Slow
+
+if TYPE_CHECKING:
+    from skewless.record import RecordValidator, _Plan
+
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def validate_body(
+    validator: RecordValidator, body: bytes, *, max_bytes: int, max_records: int
+) -> BodyResult:
+    fast = validator.body_fast
+    if fast is False:
+        fast = validator.body_fast = _Fast.compile(validator)
+    if fast is not None and len(body) <= max_bytes:
+        record = fast(body)
+        if record is not None:
+            return BodyResult(False, [RecordResult(record, ())])
+    payload = parse_json(body, max_bytes=max_bytes, max_records=max_records)
+    if not payload.ok:
+        return BodyResult(payload.batch, [], payload.violations)
+    if payload.batch:
+        return BodyResult(True, validator.validate_many(payload.records))
+    return BodyResult(False, [validator.validate(payload.records[0])])
+
+
+class _Fast:
+    """One contract's msgspec Struct and what finishes each column after it."""
+
+    def __init__(
+        self,
+        decode: Callable[[bytes], Any],
+        errors: tuple[type[BaseException], ...],
+        names: tuple[str, ...],
+        finish: tuple[tuple[int, str, Callable[[Any], Any]], ...],
+        nullable_text: tuple[int, ...],
+        quotes: int,
+    ) -> None:
+        self.decode = decode
+        self.errors = errors
+        self.names = names
+        self.finish = finish
+        self.nullable_text = nullable_text
+        self.quotes = quotes
+
+    @classmethod
+    def compile(cls, validator: RecordValidator) -> _Fast | None:
+        try:
+            import msgspec
+        except ImportError:
+            return None
+        if validator.contract.extra_columns != "reject":
+            return None  # extras to keep or drop: the general way
+        plans = validator._plans
+        fields = []
+        finish = []
+        nullable_text = []
+        texts = 0
+        for i, plan in enumerate(plans):
+            kind, post = _field(plan, msgspec)
+            if kind is None:
+                return None
+            column = plan.column
+            if column.nullable:
+                kind = kind | None
+            fields.append((f"f{i}", kind))
+            if column.type in ("string", "category", "datetime", "date"):
+                texts += 1
+                if column.nullable:
+                    nullable_text.append(i)
+            if post is not None or column.nullable:
+                finish.append((i, column.name, _finisher(plan, post)))
+        struct = msgspec.defstruct(
+            "Record",
+            fields,
+            rename={f"f{i}": plan.column.name for i, plan in enumerate(plans)},
+            forbid_unknown_fields=True,
+            array_like=False,
+        )
+        decoder = msgspec.json.Decoder(struct)
+        astuple = msgspec.structs.astuple
+        errors = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+
+        def decode(body: bytes) -> Any:
+            return astuple(decoder.decode(body))
+
+        names = tuple(plan.column.name for plan in plans)
+        return cls(decode, errors, names, tuple(finish), tuple(nullable_text), 2 * texts)
+
+    def __call__(self, body: bytes) -> dict[str, Any] | None:
+        """The normalised record, or None: go the general way."""
+        if b"\\" in body:
+            return None
+        try:
+            values = self.decode(body)
+        except self.errors:
+            return None
+        quotes = 2 * len(values) + self.quotes
+        for i in self.nullable_text:
+            if values[i] is None:
+                quotes -= 2
+        if body.count(b'"') != quotes:
+            return None  # a repeated key (or a BOM-less oddity): the general way
+        out = dict(zip(self.names, values))  # noqa: B905 - one value per name, by construction
+        try:
+            for i, name, post in self.finish:
+                out[name] = post(values[i])
+        except _Slow:
+            return None
+        return out
+
+
+def _field(plan: _Plan, msgspec: Any) -> tuple[Any, Callable[[Any], Any] | None]:
+    """The Struct field type of a column and the test that finishes it (None: msgspec's
+    checks are all of it). (None, None): the column cannot go the fast way."""
+    column = plan.column
+    if column.type == "integer":
+        lo = INT64_MIN if column.min is None else max(INT64_MIN, math.ceil(column.min))
+        hi = INT64_MAX if column.max is None else min(INT64_MAX, math.floor(column.max))
+        return Annotated[int, msgspec.Meta(ge=lo, le=hi)], None
+    if column.type == "float":
+        lo_f = -_FLOAT_MAX if column.min is None else column.min
+        hi_f = _FLOAT_MAX if column.max is None else column.max
+        if float(lo_f) != lo_f or float(hi_f) != hi_f:
+            return None, None  # a bound no double holds: msgspec would round it
+        return Annotated[float, msgspec.Meta(ge=float(lo_f), le=float(hi_f))], None
+    if column.type == "boolean":
+        return bool, None
+    if column.type in ("string", "category", "datetime", "date"):
+        return str, plan.fast
+    return None, None
+
+
+def _finisher(plan: _Plan, post: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """A column's finishing test; a null in a nullable column becomes its null value."""
+    null = plan.absent if plan.column.nullable else None
+
+    if post is None:
+
+        def nulls(v: Any) -> Any:
+            return null if v is None else v
+
+        return nulls
+
+    def text(v: Any) -> Any:
+        if v is None:
+            return null
+        return post(v)
+
+    return text
