@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-stream clean
+.PHONY: demo test lint typecheck bench bench-stream serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 
 bench-stream: $(STAMP)
 	$(BIN)/python bench/bench_stream.py
+
+# The example inference service (examples/inference_service) on http://127.0.0.1:8000.
+serve: $(STAMP)
+	$(BIN)/python -m uvicorn --app-dir examples/inference_service app:app --port 8000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

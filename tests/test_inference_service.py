@@ -1,0 +1,165 @@
+"""examples/inference_service: the FastAPI scorer behind the contract, in-process and as a real
+uvicorn server started the way its docstring says."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+SERVICE = ROOT / "examples" / "inference_service"
+RECORD: dict[str, Any] = {
+    "user_id": 7,
+    "user_age": 30,
+    "browser_type": "Chrome",
+    "os": "ChromeOS",
+    "country": "US",
+    "last_purchase_at": "2024-05-01T10:00:00Z",
+    "local_time": "2024-05-01T10:00:00",
+    "signup_date": "2024-01-02",
+    "session_count": 3,
+    "basket_value": 12.5,
+    "click_rate": None,
+    "is_premium": False,
+    "referrer": "example.com",
+    "comment": None,
+}
+
+
+@pytest.fixture(scope="module")
+def service() -> Any:
+    sys.path.insert(0, str(SERVICE))
+    try:
+        import app as service_app  # examples/inference_service/app.py
+
+        yield service_app
+    finally:
+        sys.path.remove(str(SERVICE))
+        sys.modules.pop("app", None)
+        sys.modules.pop("model", None)
+
+
+def post(app: Any, path: str, body: bytes, content_type: str = "application/json") -> Any:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(path, content=body, headers={"content-type": content_type})
+
+    return asyncio.run(call())
+
+
+def get(app: Any, path: str) -> Any:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    return asyncio.run(call())
+
+
+def test_a_valid_record_is_scored(service: Any) -> None:
+    answer = post(service.app, "/predict", json.dumps(RECORD).encode())
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["user_id"] == 7
+    assert 0 < body["score"] < 1
+
+
+def test_a_micro_batch_is_scored_in_order(service: Any) -> None:
+    records = [dict(RECORD, user_id=i, session_count=i) for i in range(1, 6)]
+    answer = post(service.app, "/predict", json.dumps(records).encode())
+    assert answer.status_code == 200, answer.text
+    scores = answer.json()
+    assert [s["user_id"] for s in scores] == [1, 2, 3, 4, 5]
+    assert all(0 < s["score"] < 1 for s in scores)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"browser_type": "Mozilla/5.0 (X11; Linux x86_64)"}, "not_in_vocabulary"),
+        ({"click_rate": math.nan}, "nan_not_allowed"),
+        ({"last_purchase_at": "2024-05-01T10:00:00+02:00"}, "wrong_timezone"),
+        ({"last_purchase_at": "2024-05-01T10:00:00"}, "naive_datetime"),
+        ({"local_time": "2024-03-10T02:30:00"}, "naive_datetime"),  # the DST gap in LA
+        ({"comment": "a\x00b"}, "control_character"),
+        ({"user_age": 0}, "out_of_range"),
+        ({"label": True}, "unexpected_column"),
+    ],
+)
+def test_what_would_break_the_model_never_reaches_it(
+    service: Any, change: dict[str, Any], code: str
+) -> None:
+    answer = post(service.app, "/predict", json.dumps(dict(RECORD, **change)).encode())
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert code in {d["type"] for d in detail}
+    assert "Mozilla" not in answer.text  # values are not echoed
+
+
+def test_the_counters_are_served_for_prometheus(service: Any) -> None:
+    post(service.app, "/predict", json.dumps(dict(RECORD, user_age=0)).encode())
+    metrics = get(service.app, "/metrics/").text
+    assert "skewless_records_total" in metrics
+    assert 'code="out_of_range"' in metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(SERVICE), "app:app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    _, err = proc.communicate(timeout=5)
+                    raise AssertionError(f"the service did not start: {err.decode()}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+def test_the_service_runs_under_uvicorn(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=10) as client:
+        good = client.post("/predict", json=RECORD)
+        assert good.status_code == 200, good.text
+        bad = client.post(
+            "/predict",
+            content=b'{"user_id": 1, "user_id": 2}',
+            headers={"content-type": "application/json"},
+        )
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["type"] == "malformed_input"
+        assert client.post("/predict", json=RECORD).status_code == 200  # still serving
