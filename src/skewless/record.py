@@ -124,7 +124,19 @@ class _Plan:
 
 def _plan(column: Column, env: Env | None) -> _Plan:
     plan = _Plan(column, column.required_in(env), normalize_value(column, None), _slow)
-    return _Plan(plan.column, plan.required, plan.absent, _fast_test(plan))
+    fast = _fast_test(plan)
+    if column.nullable and fast is not _slow:
+        fast = _or_null(fast, plan.absent)
+    return _Plan(plan.column, plan.required, plan.absent, fast)
+
+
+def _or_null(test: Callable[[Any], Any], null: Any) -> Callable[[Any], Any]:
+    """A nullable column's fast test: a null is its null value (filled, or None)."""
+
+    def nullable(v: Any) -> Any:
+        return null if v is None else test(v)
+
+    return nullable
 
 
 def _slow(value: Any) -> Any:
@@ -414,9 +426,10 @@ class RecordValidator:
         """A request body (JSON bytes): one record or a micro-batch, parsed as
         `skewless.payload` reads JSON and validated; problems with the body itself are in
         `BodyResult.violations`."""
-        from skewless.body import validate_body
-
-        return validate_body(self, body, max_bytes=max_bytes, max_records=max_records)
+        result: BodyResult = _body().validate_body(
+            self, body, max_bytes=max_bytes, max_records=max_records
+        )
+        return result
 
     def validate_many(self, records: Sequence[Any]) -> list[RecordResult]:
         """A micro-batch: one result per record, violations numbered by position."""
@@ -445,6 +458,14 @@ class RecordValidator:
             elif self._extras == "allow":
                 out[key] = value
         return found
+
+
+@lru_cache(maxsize=1)
+def _body() -> Any:
+    """skewless.body (which imports this module), imported once."""
+    import skewless.body
+
+    return skewless.body
 
 
 @lru_cache(maxsize=128)
