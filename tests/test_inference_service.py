@@ -17,24 +17,10 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.records import USER_RECORD
 
 SERVICE = ROOT / "examples" / "inference_service"
-RECORD: dict[str, Any] = {
-    "user_id": 7,
-    "user_age": 30,
-    "browser_type": "Chrome",
-    "os": "ChromeOS",
-    "country": "US",
-    "last_purchase_at": "2024-05-01T10:00:00Z",
-    "local_time": "2024-05-01T10:00:00",
-    "signup_date": "2024-01-02",
-    "session_count": 3,
-    "basket_value": 12.5,
-    "click_rate": None,
-    "is_premium": False,
-    "referrer": "example.com",
-    "comment": None,
-}
+RECORD = USER_RECORD
 
 
 @pytest.fixture(scope="module")

@@ -24,24 +24,10 @@ import skewless
 from skewless import payload
 from skewless.observe import EXTRA, Observer
 from tests.conftest import ROOT
+from tests.records import USER_RECORD
 
 CONTRACT = skewless.load_contract(ROOT / "contracts" / "user_features.yaml")
-GOOD: dict[str, Any] = {
-    "user_id": 7,
-    "user_age": 30,
-    "browser_type": "Chrome",
-    "os": "ChromeOS",
-    "country": "US",
-    "last_purchase_at": "2024-05-01T10:00:00Z",
-    "local_time": "2024-05-01T10:00:00",
-    "signup_date": "2024-01-02",
-    "session_count": 3,
-    "basket_value": 12.5,
-    "click_rate": None,
-    "is_premium": False,
-    "referrer": "example.com",
-    "comment": None,
-}
+GOOD = USER_RECORD
 
 
 def codes(result: Any) -> list[tuple[str, str | None]]:
