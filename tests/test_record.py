@@ -119,6 +119,15 @@ def test_msgspec_and_json_read_every_object_alike(value: dict[str, Any], spaced:
     assert repr(fast.records) == repr(slow.records)
 
 
+def test_deep_but_parseable_nesting_is_read_not_a_crash(parser: str) -> None:
+    # msgspec reads up to about 1,000 levels; counting quotes over them must not overflow.
+    for body in (b"[" * 600 + b"]" * 600, b'{"comment": ' + b"[" * 600 + b"]" * 600 + b"}"):
+        parsed = payload.parse_json(body)
+        assert parsed.ok
+    result = CONTRACT.record_validator("serving").validate_body(b"[" * 600 + b"]" * 600)
+    assert [str(v.code) for r in result.results for v in r.violations] == ["malformed_input"]
+
+
 def test_a_repeated_key_is_found_however_the_body_is_spaced(parser: str) -> None:
     for body in (
         b'{"a":1,"a":1}',

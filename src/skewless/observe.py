@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from skewless.errors import Code
+from skewless.report import escape_name
 
 if TYPE_CHECKING:
     from skewless.contract import Contract
@@ -40,7 +41,9 @@ OUTCOMES = ("valid", "rejected", "shadowed", "refused")
 RECORD = "<record>"
 EXTRA = "<extra>"
 
-_registered: dict[int, tuple[Any, Any]] = {}
+# Per registry (by id, the registry itself kept alive in the entry, so that no other registry
+# can ever reuse its id): the two counters.
+_registered: dict[int, tuple[Any, Any, Any]] = {}
 _lock = threading.Lock()
 
 
@@ -67,8 +70,9 @@ def _prometheus(registry: Any) -> tuple[Any, Any] | None:
                 ["contract", "route", "code", "column"],
                 registry=registry,
             )
-            _registered[id(registry)] = (records, violations)
-        return _registered[id(registry)]
+            _registered[id(registry)] = (registry, records, violations)
+        _, records, violations = _registered[id(registry)]
+        return records, violations
 
 
 class Observer:
@@ -119,7 +123,8 @@ class Observer:
         """The log line of one judgement: JSON, ASCII only."""
         shown = []
         for v in violations:
-            item: dict[str, Any] = {"code": str(v.code), "column": v.column, "row": v.row}
+            column = None if v.column is None else escape_name(v.column)
+            item: dict[str, Any] = {"code": str(v.code), "column": column, "row": v.row}
             if self.log_values and v.value is not None:
                 item["value"] = v.value
             item["message"] = v.message

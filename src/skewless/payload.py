@@ -71,13 +71,12 @@ def parse_document(raw: bytes) -> tuple[Any, str | None]:
     if _decode is not None and b"\\" not in raw:
         try:
             value = _decode(raw)
-        except _FAST_ERRORS:
-            pass
-        else:
             # msgspec keeps the last of duplicate keys. Without escapes, every `"` in the text
             # opens or closes a key or a string value: fewer in the result means keys repeated.
             if raw.count(b'"') == _quotes(value):
                 return value, None
+        except _FAST_ERRORS:
+            pass  # RecursionError too: msgspec nests deeper than _quotes may; json judges it
     text = raw.decode("utf-8", "surrogateescape")  # bad bytes in strings: invalid_unicode later
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates), None
