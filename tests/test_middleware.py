@@ -68,7 +68,7 @@ VALID: dict[str, Any] = {
 NORMALISED = {
     **VALID,
     "os": "Other",
-    "last_purchase_at": "2024-05-01T09:17:00+00:00",
+    "last_purchase_at": "2024-05-01T09:17:00Z",
     "local_time": "2024-05-01T02:17:00-07:00",
     "click_rate": 0.0,
 }

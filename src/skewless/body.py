@@ -5,13 +5,13 @@ installed, one JSON object goes a faster way first: msgspec decodes it straight 
 compiled from the contract (every column required, each typed, integer and float bounds
 checked in C, text kept as text), and the record path's own fast tests finish the text columns.
 The fast way only ever *accepts*: anything it cannot vouch for (a missing or unknown key, a
-null where none is allowed, a value out of range, an escape sequence, a repeated key) goes the
+null where none is allowed, a value out of range, an escaped quote, a repeated key) goes the
 general way, which says why. Whatever it accepts, the general way accepts the same, with the
 same normalised values (`tests/test_record.py` proves it on hostile and valid bodies).
 
-Repeated keys: msgspec keeps the last silently. In a body with no backslash, every `"` opens
-or closes a key or a text value, so the text holds exactly 2 quotes per key and per text value
-when no key repeats; a repeated key adds at least 2.
+Repeated keys: msgspec keeps the last silently. In a body with no escaped quote (`\\"`),
+every `"` opens or closes a key or a text value, so the text holds exactly 2 quotes per key
+and per text value when no key repeats; a repeated key adds at least 2.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class _Fast:
 
     def __call__(self, body: bytes) -> dict[str, Any] | None:
         """The normalised record, or None: go the general way."""
-        if b"\\" in body:
+        if b'\\"' in body:  # an escaped quote: quotes no longer count keys
             return None
         try:
             values = self.decode(body)

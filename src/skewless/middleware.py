@@ -72,6 +72,7 @@ class Route:
         "on_violation",
         "output_contract",
         "output_validator",
+        "special_floats",
         "validator",
     )
 
@@ -109,6 +110,8 @@ class Route:
             self.output_contract = load(output_contract)
             self.output_validator = self.output_contract.record_validator(None)
         self.methods = frozenset(m.upper() for m in methods)
+        # NaN or infinities can pass: forward them as JSON literals, not as null.
+        self.special_floats = any(c.allow_nan or c.allow_inf for c in self.contract.columns)
 
     def __repr__(self) -> str:
         return f"Route({self.contract.name!r}, on_violation={self.on_violation!r})"
@@ -207,7 +210,13 @@ class _Gates:
                 body, max_bytes=route.max_bytes, max_records=route.max_records
             )
             records = [r.record for r in result.results]
-            forward = to_json(records if result.batch else records[0]) if result.ok else None
+            forward = (
+                to_json(
+                    records if result.batch else records[0], special_floats=route.special_floats
+                )
+                if result.ok
+                else None
+            )
         except RecursionError:  # nesting near the limit: payload's quote count, repr, dumps
             result = BodyResult(False, [], (_too_deep("the body"),))
         if result.violations:

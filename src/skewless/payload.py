@@ -34,6 +34,7 @@ try:  # optional: the fast path
     import msgspec as _msgspec
 
     _decode: Any = _msgspec.json.Decoder().decode
+    _encode: Any = _msgspec.json.Encoder().encode
     _FAST_ERRORS: tuple[type[BaseException], ...] = (
         _msgspec.DecodeError,
         _msgspec.ValidationError,
@@ -43,6 +44,7 @@ try:  # optional: the fast path
     )
 except ImportError:  # pragma: no cover - exercised by the import test without msgspec
     _decode = None
+    _encode = None
     _FAST_ERRORS = ()
 
 
@@ -68,11 +70,12 @@ def parse_document(raw: bytes) -> tuple[Any, str | None]:
     """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if _decode is not None and b"\\" not in raw:
+    if _decode is not None and b'\\"' not in raw:
         try:
             value = _decode(raw)
-            # msgspec keeps the last of duplicate keys. Without escapes, every `"` in the text
-            # opens or closes a key or a string value: fewer in the result means keys repeated.
+            # msgspec keeps the last of duplicate keys. With no escaped quote (`\"`) in the
+            # text, every `"` opens or closes a key or a string value: fewer in the result
+            # means keys repeated.
             if raw.count(b'"') == _quotes(value):
                 return value, None
         except _FAST_ERRORS:
@@ -170,12 +173,24 @@ def is_json_type(content_type: str | bytes | None) -> bool:
     )
 
 
-def to_json(value: Any) -> bytes:
-    """Normalised record(s) as JSON for the app downstream: datetimes and dates in ISO 8601."""
+def to_json(value: Any, *, special_floats: bool = False) -> bytes:
+    """Normalised record(s) as JSON for the app downstream: datetimes in RFC 3339 (`Z` for a
+    zero offset, as msgspec writes them), dates as YYYY-MM-DD.
+
+    `special_floats`: the contract allows NaN or infinities (`allow_nan`, `allow_inf`), which
+    are written as the `NaN` / `Infinity` literals Python's json reads; msgspec would write
+    them as null, a different value.
+    """
+    if _encode is not None and not special_floats:
+        encoded: bytes = _encode(value)
+        return encoded
     return json.dumps(value, default=_iso, separators=(",", ":")).encode("ascii")
 
 
 def _iso(value: Any) -> Any:
     if hasattr(value, "isoformat"):
-        return value.isoformat()
+        text: str = value.isoformat()
+        if hasattr(value, "utcoffset") and text.endswith("+00:00"):
+            return text[:-6] + "Z"
+        return text
     raise TypeError(f"cannot write {type(value).__name__} as JSON")

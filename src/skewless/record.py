@@ -101,6 +101,8 @@ class _Plan:
     required: bool
     absent: Any  # the normalised value of a missing required key (a null, or its fill)
     fast: Callable[[Any], Any]  # the value itself, normalised; raises _Slow otherwise
+    # The check table's per-value forms for this column: (code, message, test).
+    tests: tuple[tuple[Code, str, Callable[[Any], bool]], ...] = ()
 
     def general(self, value: Any) -> tuple[Any, list[tuple[Code, str]]]:
         """The normalised value and every (code, message) the value breaks, as batch says."""
@@ -114,20 +116,19 @@ class _Plan:
         if failure is not None:
             return None, [(failure.code, failure.message)]
         normalised = normalize_value(column, converted)
-        found = [
-            (kind.code, kind.message(column))
-            for kind in checks_for(column)
-            if not kind.scalar(column)(normalised)
+        return normalised, [
+            (code, message) for code, message, test in self.tests if not test(normalised)
         ]
-        return normalised, found
 
 
 def _plan(column: Column, env: Env | None) -> _Plan:
-    plan = _Plan(column, column.required_in(env), normalize_value(column, None), _slow)
+    tests = tuple((k.code, k.message(column), k.scalar(column)) for k in checks_for(column))
+    absent = normalize_value(column, None)
+    plan = _Plan(column, column.required_in(env), absent, _slow, tests)
     fast = _fast_test(plan)
     if column.nullable and fast is not _slow:
-        fast = _or_null(fast, plan.absent)
-    return _Plan(plan.column, plan.required, plan.absent, fast)
+        fast = _or_null(fast, absent)
+    return _Plan(column, plan.required, absent, fast, tests)
 
 
 def _or_null(test: Callable[[Any], Any], null: Any) -> Callable[[Any], Any]:
@@ -201,7 +202,7 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         Code.TOO_LONG,
         Code.PATTERN_MISMATCH,
     }:
-        return _string_test(column)
+        return _string_test(column, kinds)
     if column.type == "datetime" and not kinds:
         return _datetime_test(column)
     if column.type == "date" and not kinds:
@@ -213,49 +214,47 @@ _CACHE = 4096  # distinct strings a pattern column remembers as passing, before 
 _CACHED_LENGTH = 64  # only strings this short are remembered
 
 
-def _string_test(column: Column) -> Callable[[Any], Any]:
+def _string_test(column: Column, kinds: set[Code]) -> Callable[[Any], Any]:
     shortest = column.min_length or 0
     longest = column.max_length if column.max_length is not None else 1 << 62
-    ascii_only = column.charset != "unicode"  # ascii, or bmp taken the quick way (ASCII is BMP)
-    # `isprintable()` is False for every control character, lone surrogate, tab and newline:
-    # those take the general path, which tells them apart.
-    if column.pattern is None:
-
-        def text(v: Any) -> Any:
-            if (
-                type(v) is str
-                and shortest <= len(v) <= longest
-                and v.isprintable()
-                and (not ascii_only or v.isascii())
-            ):
-                return v
-            raise _Slow from None
-
-        return text
-    fullmatch = fullmatcher(column.pattern)
-    # Values that passed, remembered: serving traffic repeats its countries and referrers,
-    # and a dict lookup costs a tenth of a match.
+    ascii_only = column.charset == "ascii"
+    # The characters no passing value holds, as one Python regex (a fixed character class:
+    # linear time): lone surrogates always (invalid_unicode), control characters unless
+    # allowed, 4-byte characters under `charset: bmp`. An ASCII string that `isprintable()`
+    # holds none of them and skips the search.
+    bad = r"\ud800-\udfff"
+    if Code.CONTROL_CHARACTER in kinds:
+        bad += r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+    if column.charset == "bmp":
+        bad += r"\U00010000-\U0010ffff"
+    search = re.compile(f"[{bad}]").search
+    fullmatch = fullmatcher(column.pattern) if column.pattern is not None else None
+    # Values that passed, remembered when a pattern runs: serving traffic repeats its
+    # countries and referrers, and a dict lookup costs a tenth of a match.
     passed: dict[str, None] = {}
 
-    def matched(v: Any) -> Any:
+    def text(v: Any) -> Any:
         if type(v) is not str:
-            raise _Slow from None
+            raise _Slow
         if v in passed:
             return v
-        if (
-            shortest <= len(v) <= longest
-            and v.isprintable()
-            and (not ascii_only or v.isascii())
-            and fullmatch(v)
-        ):
+        if not shortest <= len(v) <= longest:
+            raise _Slow
+        if v.isascii():
+            if not v.isprintable() and search(v):
+                raise _Slow
+        elif ascii_only or search(v):
+            raise _Slow
+        if fullmatch is not None:
+            if not fullmatch(v):
+                raise _Slow
             if len(v) <= _CACHED_LENGTH:
                 if len(passed) >= _CACHE:
                     passed.clear()
                 passed[v] = None
-            return v
-        raise _Slow
+        return v
 
-    return matched
+    return text
 
 
 # ISO 8601 text the general path reads the same way, in the shapes clients send (see
