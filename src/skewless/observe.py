@@ -91,6 +91,7 @@ class Observer:
         self.log_values = log_values
         self._records: Counter[tuple[str, str, str]] = Counter()
         self._violations: Counter[tuple[str, str, str, str]] = Counter()
+        self._children: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
 
     def observe(
@@ -104,19 +105,27 @@ class Observer:
     ) -> None:
         """One judgement: `records` records with this outcome, and what they broke."""
         name = contract if isinstance(contract, str) else contract.name
-        known = set() if isinstance(contract, str) else set(contract.column_names)
+        key = (name, route, outcome)
         found = list(violations)
-        labels = [(v.code, _column_label(v, known)) for v in found]
         with self._lock:
-            self._records[name, route, outcome] += records
-            for code, column in labels:
-                self._violations[name, route, str(code), column] += 1
+            self._records[key] += records
+            child = self._children.get(key)
         if self._counters is not None:
-            by_outcome, by_code = self._counters
-            by_outcome.labels(name, route, outcome).inc(records)
+            if child is None:  # a labelled child per key, looked up once
+                child = self._children.setdefault(key, self._counters[0].labels(*key))
+            child.inc(records)
+        if not found:
+            return
+        known = set() if isinstance(contract, str) else set(contract.column_names)
+        labels = [(str(v.code), _column_label(v, known)) for v in found]
+        with self._lock:
             for code, column in labels:
-                by_code.labels(name, route, str(code), column).inc()
-        if found and self.logger.isEnabledFor(logging.WARNING):
+                self._violations[name, route, code, column] += 1
+        if self._counters is not None:
+            by_code = self._counters[1]
+            for code, column in labels:
+                by_code.labels(name, route, code, column).inc()
+        if self.logger.isEnabledFor(logging.WARNING):
             self.logger.warning(self.line(name, route, outcome, found))
 
     def line(self, contract: str, route: str, outcome: str, violations: list[Violation]) -> str:
