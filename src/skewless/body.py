@@ -113,7 +113,7 @@ class _Fast:
 
     def __call__(self, body: bytes) -> dict[str, Any] | None:
         """The normalised record, or None: go the general way."""
-        if b'\\"' in body:  # an escaped quote: quotes no longer count keys
+        if b"\\" in body and b'\\"' in body:  # an escaped quote: quotes no longer count keys
             return None
         try:
             values = self.decode(body)

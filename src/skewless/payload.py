@@ -70,7 +70,8 @@ def parse_document(raw: bytes) -> tuple[Any, str | None]:
     """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if _decode is not None and b'\\"' not in raw:
+    # (One-byte search first: a two-byte one costs five times as much.)
+    if _decode is not None and (b"\\" not in raw or b'\\"' not in raw):
         try:
             value = _decode(raw)
             # msgspec keeps the last of duplicate keys. With no escaped quote (`\"`) in the

@@ -56,7 +56,12 @@ class BodyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.violations and all(r.ok for r in self.results)
+        if self.violations:
+            return False
+        for result in self.results:  # noqa: SIM110 - all() of a generator costs more
+            if result.violations:
+                return False
+        return True
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond to build
@@ -125,19 +130,7 @@ def _plan(column: Column, env: Env | None) -> _Plan:
     tests = tuple((k.code, k.message(column), k.scalar(column)) for k in checks_for(column))
     absent = normalize_value(column, None)
     plan = _Plan(column, column.required_in(env), absent, _slow, tests)
-    fast = _fast_test(plan)
-    if column.nullable and fast is not _slow:
-        fast = _or_null(fast, absent)
-    return _Plan(column, plan.required, absent, fast, tests)
-
-
-def _or_null(test: Callable[[Any], Any], null: Any) -> Callable[[Any], Any]:
-    """A nullable column's fast test: a null is its null value (filled, or None)."""
-
-    def nullable(v: Any) -> Any:
-        return null if v is None else test(v)
-
-    return nullable
+    return _Plan(column, plan.required, absent, _fast_test(plan), tests)
 
 
 def _slow(value: Any) -> Any:
@@ -149,6 +142,9 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
     every value takes the general path."""
     column = plan.column
     kinds = {kind.code for kind in checks_for(column)}
+    # A nullable column's null is its null value (filled, or None). Tested where a value
+    # fails its type test, so that values pay nothing for it.
+    nullable, null = column.nullable, plan.absent
     if column.type == "integer":
         lo = INT64_MIN if column.min is None else max(INT64_MIN, math.ceil(column.min))
         hi = INT64_MAX if column.max is None else min(INT64_MAX, math.floor(column.max))
@@ -156,7 +152,9 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         def integer(v: Any) -> Any:
             if type(v) is int and lo <= v <= hi:
                 return v
-            raise _Slow from None
+            if v is None and nullable:
+                return null
+            raise _Slow
 
         return integer
     if column.type == "float":
@@ -168,7 +166,9 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
             # so does an infinity (the default bounds are the largest finite floats).
             if type(v) is float and flo <= v <= fhi:
                 return v
-            raise _Slow from None
+            if v is None and nullable:
+                return null
+            raise _Slow
 
         return number
     if column.type == "boolean":
@@ -176,7 +176,9 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         def boolean(v: Any) -> Any:
             if type(v) is bool:
                 return v
-            raise _Slow from None
+            if v is None and nullable:
+                return null
+            raise _Slow
 
         return boolean
     if column.type == "category":
@@ -192,7 +194,9 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
                 # An unknown value maps to map_to (printable: no lone surrogate to report).
                 if other is not None and v.isprintable():
                     return other
-            raise _Slow from None
+            elif v is None and nullable:
+                return null
+            raise _Slow
 
         return category
     if column.type == "string" and kinds <= {
@@ -202,11 +206,11 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
         Code.TOO_LONG,
         Code.PATTERN_MISMATCH,
     }:
-        return _string_test(column, kinds)
+        return _string_test(column, kinds, nullable, null)
     if column.type == "datetime" and not kinds:
-        return _datetime_test(column)
+        return _datetime_test(column, nullable, null)
     if column.type == "date" and not kinds:
-        return _date_test
+        return _date_test(nullable, null)
     return _slow
 
 
@@ -214,7 +218,9 @@ _CACHE = 4096  # distinct strings a pattern column remembers as passing, before 
 _CACHED_LENGTH = 64  # only strings this short are remembered
 
 
-def _string_test(column: Column, kinds: set[Code]) -> Callable[[Any], Any]:
+def _string_test(
+    column: Column, kinds: set[Code], nullable: bool, null: Any
+) -> Callable[[Any], Any]:
     shortest = column.min_length or 0
     longest = column.max_length if column.max_length is not None else 1 << 62
     ascii_only = column.charset == "ascii"
@@ -235,6 +241,8 @@ def _string_test(column: Column, kinds: set[Code]) -> Callable[[Any], Any]:
 
     def text(v: Any) -> Any:
         if type(v) is not str:
+            if v is None and nullable:
+                return null
             raise _Slow
         if v in passed:
             return v
@@ -264,7 +272,7 @@ _WALL_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _datetime_test(column: Column) -> Callable[[Any], Any]:
+def _datetime_test(column: Column, nullable: bool, null: Any) -> Callable[[Any], Any]:
     """UTC columns: `...Z` text; `naive: assume` columns: wall-time text on a day with no DST
     change (each day's answer is remembered). Aware values in the zone itself pass as they are."""
     assert column.timezone is not None
@@ -273,10 +281,11 @@ def _datetime_test(column: Column) -> Callable[[Any], Any]:
     assume = column.naive == "assume"
     parse = dt.datetime.fromisoformat
     new = dt.datetime
+    utc_text, wall_text = _UTC_TEXT.fullmatch, _WALL_TEXT.fullmatch
     plain: dict[int, bool] = {}  # day ordinal -> no DST change near it
 
     def instant(v: Any) -> Any:
-        if type(v) is str and _UTC_TEXT.fullmatch(v):
+        if type(v) is str and utc_text(v):
             try:
                 p = parse(v)
             except ValueError:
@@ -285,10 +294,12 @@ def _datetime_test(column: Column) -> Callable[[Any], Any]:
             return new(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tz)
         if type(v) is dt.datetime and v.tzinfo is tz:
             return v
+        if v is None and nullable:
+            return null
         raise _Slow
 
     def wall(v: Any) -> Any:
-        if type(v) is str and _WALL_TEXT.fullmatch(v):
+        if type(v) is str and wall_text(v):
             try:
                 naive = parse(v)
             except ValueError:
@@ -306,6 +317,8 @@ def _datetime_test(column: Column) -> Callable[[Any], Any]:
             raise _Slow from None
         if type(v) is dt.datetime and v.tzinfo is tz:
             return v
+        if v is None and nullable:
+            return null
         raise _Slow
 
     if utc:
@@ -316,6 +329,8 @@ def _datetime_test(column: Column) -> Callable[[Any], Any]:
     def aware(v: Any) -> Any:
         if type(v) is dt.datetime and v.tzinfo is tz:
             return v
+        if v is None and nullable:
+            return null
         raise _Slow
 
     return aware
@@ -337,15 +352,22 @@ def _plain_day(day: dt.date, tz: Any) -> bool:
     return True
 
 
-def _date_test(v: Any) -> Any:
-    if type(v) is str and _DATE_TEXT.fullmatch(v):
-        try:
-            return dt.date.fromisoformat(v)
-        except ValueError:
-            raise _Slow from None
-    if type(v) is dt.date:
-        return v
-    raise _Slow
+def _date_test(nullable: bool, null: Any) -> Callable[[Any], Any]:
+    date_text, parse = _DATE_TEXT.fullmatch, dt.date.fromisoformat
+
+    def date(v: Any) -> Any:
+        if type(v) is str and date_text(v):
+            try:
+                return parse(v)
+            except ValueError:
+                raise _Slow from None
+        if type(v) is dt.date:
+            return v
+        if v is None and nullable:
+            return null
+        raise _Slow
+
+    return date
 
 
 # --- the validator ----------------------------------------------------------------------------
