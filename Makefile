@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-stream serve clean
+.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ bench: $(STAMP)
 
 bench-stream: $(STAMP)
 	$(BIN)/python bench/bench_stream.py
+
+bench-record: $(STAMP)
+	$(BIN)/python bench/bench_record.py
+
+bench-serve: $(STAMP)
+	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_serve.py --app echo
 
 # The example inference service (examples/inference_service) on http://127.0.0.1:8000.
 serve: $(STAMP)

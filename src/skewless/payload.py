@@ -166,6 +166,8 @@ def is_json_type(content_type: str | bytes | None) -> bool:
     """`application/json` or `application/<something>+json`, parameters allowed."""
     if content_type is None:
         return False
+    if content_type == "application/json":  # what nearly every client sends
+        return True
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
     media = content_type.split(";", 1)[0].strip().lower()
