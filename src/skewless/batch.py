@@ -260,6 +260,7 @@ class BatchValidator:
         """
         import numpy as np
         import pandas as pd
+        import pyarrow as pa
 
         pandera_pandas()
         import pandera.errors
@@ -275,9 +276,22 @@ class BatchValidator:
         )
         try:
             schema.validate(frame, lazy=True, inplace=True)
+            return []
         except pandera.errors.SchemaErrors as errors:
-            blocks = []
-            for check, group in errors.failure_cases.groupby("check", sort=False):
+            tables = [errors.failure_cases]
+        except pa.ArrowException:
+            # pandera gathers the failure cases of every column in one table, its values cast
+            # to one type: int64 past 2**53 beside float64 cannot be (ArrowInvalid). Column by
+            # column, each table holds one column's values.
+            tables = []
+            for name in frame.columns:
+                try:
+                    schema.validate(frame[[name]], lazy=True, inplace=True)
+                except pandera.errors.SchemaErrors as errors:
+                    tables.append(errors.failure_cases)
+        blocks = []
+        for table in tables:
+            for check, group in table.groupby("check", sort=False):
                 if check not in kinds:
                     # A check that raised inside pandera: a bug of ours, never the user's data.
                     raise RuntimeError(
@@ -295,8 +309,7 @@ class BatchValidator:
                         blocks.append(
                             Block(code, column.name, message, failed, raw, column.pii, order)
                         )
-            return blocks
-        return []
+        return blocks
 
     def _schema(self, present: tuple[str, ...]) -> tuple[Any, dict[str, tuple[Column, list[Any]]]]:
         """The pandera schema of the per-row checks for the columns present (cached), and per
@@ -354,7 +367,9 @@ class Run:
         columns = dict(chunk.columns)
         absent: dict[str, np.ndarray] = {}
         if chunk.records:
-            present, missing, unexpected, extras = self._record_structure(columns, local, absent)
+            present, missing, unexpected, extras = self._record_structure(
+                columns, local, absent, len(positions)
+            )
         else:
             present, missing, unexpected, extras = v.structure(columns, self.env)
             if not self._structure_seen:
@@ -404,13 +419,17 @@ class Run:
         return self.report
 
     def _record_structure(
-        self, columns: dict[str, ColumnData], local: list[Block], absent: dict[str, np.ndarray]
+        self,
+        columns: dict[str, ColumnData],
+        local: list[Block],
+        absent: dict[str, np.ndarray],
+        n: int,
     ) -> tuple[list[Column], list[Column], list[str], list[str]]:
-        """Record sources: a required key a record lacks is missing_column at that row."""
+        """Record sources: a required key a record lacks is missing_column at that row. `n`:
+        the chunk's records (records with no key at all have no column to count them by)."""
         import numpy as np
 
         v = self.validator
-        n = len(next(iter(columns.values()))) if columns else 0
         for c in v.contract.columns:
             columns.setdefault(c.name, [ABSENT] * n)
         absent.update(

@@ -5,23 +5,25 @@ installed, one JSON object goes a faster way first: msgspec decodes it straight 
 compiled from the contract (every column required, each typed, integer and float bounds
 checked in C, text kept as text), and the record path's own fast tests finish the text columns.
 The fast way only ever *accepts*: anything it cannot vouch for (a missing or unknown key, a
-null where none is allowed, a value out of range, an escaped quote, a repeated key) goes the
+null where none is allowed, a value out of range, a repeated key) goes the
 general way, which says why. Whatever it accepts, the general way accepts the same, with the
 same normalised values (`tests/test_record.py` proves it on hostile and valid bodies).
 
-Repeated keys: msgspec keeps the last silently. In a body with no escaped quote (`\\"`),
-every `"` opens or closes a key or a text value, so the text holds exactly 2 quotes per key
-and per text value when no key repeats; a repeated key adds at least 2.
+Repeated keys: msgspec keeps the last silently. Every `"` of a JSON text that is not escaped
+opens or closes a key or a text value, so the text holds exactly 2 such quotes per key and
+per text value when no key repeats; a repeated key adds at least 2.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from skewless.dtypes import INT64_MAX, INT64_MIN
-from skewless.payload import parse_json
+from skewless.payload import escaped_quotes, parse_json
 from skewless.record import BodyResult, RecordResult, _Slow
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ class _Fast:
     def __init__(
         self,
         decode: Callable[[bytes], Any],
+        astuple: Callable[[Any], tuple[Any, ...]],
         errors: tuple[type[BaseException], ...],
         names: tuple[str, ...],
         posts: tuple[Callable[[Any], Any] | None, ...],
@@ -61,11 +64,14 @@ class _Fast:
         quotes: int,
     ) -> None:
         self.decode = decode
+        self.astuple = astuple
         self.errors = errors
         self.names = names
         self.posts = posts
-        self.nullable_text = nullable_text
-        self.quotes = quotes
+        # The nullable text values of a decoded record (a tuple, or one value), and the quotes
+        # of a record whose text values are all there: 2 per key, 2 per text value.
+        self.nulls = operator.itemgetter(*nullable_text) if nullable_text else None
+        self.quotes = 2 * len(names) + quotes
 
     @classmethod
     def compile(cls, validator: RecordValidator) -> _Fast | None:
@@ -105,25 +111,22 @@ class _Fast:
         astuple = msgspec.structs.astuple
         errors = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
-        def decode(body: bytes) -> Any:
-            return astuple(decoder.decode(body))
-
         names = tuple(plan.column.name for plan in plans)
-        return cls(decode, errors, names, tuple(posts), tuple(nullable_text), 2 * texts)
+        return cls(
+            decoder.decode, astuple, errors, names, tuple(posts), tuple(nullable_text), 2 * texts
+        )
 
     def __call__(self, body: bytes) -> dict[str, Any] | None:
         """The normalised record, or None: go the general way."""
-        if b"\\" in body and b'\\"' in body:  # an escaped quote: quotes no longer count keys
-            return None
         try:
-            values = self.decode(body)
+            values = self.astuple(self.decode(body))
         except self.errors:
             return None
-        quotes = 2 * len(values) + self.quotes
-        for i in self.nullable_text:
-            if values[i] is None:
-                quotes -= 2
-        if body.count(b'"') != quotes:
+        quotes = self.quotes
+        if self.nulls is not None:  # a null text value has no quotes
+            held = self.nulls(values)
+            quotes -= 2 * (held.count(None) if type(held) is tuple else held is None)
+        if body.count(b'"') - (b"\\" in body and escaped_quotes(body)) != quotes:
             return None  # a repeated key (or a BOM-less oddity): the general way
         try:
             return {
@@ -155,6 +158,9 @@ def _field(plan: _Plan, msgspec: Any) -> tuple[Any, Callable[[Any], Any] | None]
         # are left to the general way.
         known = tuple(v for v in column.values if plan.general(v) == (v, []))
         return (Literal[known], None) if known else (None, None)
+    if column.type == "date" and plan.column.nullable is False and not plan.tests:
+        # msgspec reads exactly YYYY-MM-DD, a calendar date, as the general way does.
+        return dt.date, None
     if column.type in ("string", "category", "datetime", "date"):
         return str, plan.fast
     return None, None

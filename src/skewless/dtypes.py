@@ -149,7 +149,8 @@ def convert_scalar(column: Column, value: Any, *, text: bool = False) -> tuple[A
         except UnicodeEncodeError:
             return None, Failure(Code.INVALID_UNICODE, "holds a lone surrogate (invalid Unicode)")
         if column.type in ("string", "category"):
-            return value, None
+            # A str subclass (numpy.str_, a StrEnum member) is the text it holds.
+            return (value if type(value) is str else str.__str__(value)), None
         # ISO 8601 text is how every format without a datetime type (JSON, CSV) writes one.
         if text or column.coerce or column.type in ("datetime", "date"):
             return _from_text(column, value)

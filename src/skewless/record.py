@@ -282,17 +282,18 @@ def _datetime_test(column: Column, nullable: bool, null: Any) -> Callable[[Any],
     parse = dt.datetime.fromisoformat
     new = dt.datetime
     utc_text, wall_text = _UTC_TEXT.fullmatch, _WALL_TEXT.fullmatch
-    plain: dict[int, bool] = {}  # day ordinal -> no DST change near it
+    # Aware values pass as they are only in UTC: in another zone a wall time may not exist
+    # (02:30 on a spring-forward day), or its instant may fall past the year 9999.
+    utc_zone = dt.UTC if utc else None
+    plain: dict[int, bool | None] = {}  # day ordinal -> no DST change near it (see _plain_day)
 
     def instant(v: Any) -> Any:
         if type(v) is str and utc_text(v):
             try:
-                p = parse(v)
+                return parse(v)  # `Z`: in datetime.UTC, the column's zone (normalize.zone)
             except ValueError:
                 raise _Slow from None
-            # The constructor, not `replace(tzinfo=...)`: a quarter of the cost.
-            return new(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tz)
-        if type(v) is dt.datetime and v.tzinfo is tz:
+        if type(v) is dt.datetime and v.tzinfo is utc_zone:  # UTC: no gap, no fold
             return v
         if v is None and nullable:
             return null
@@ -311,11 +312,16 @@ def _datetime_test(column: Column, nullable: bool, null: Any) -> Callable[[Any],
                 if len(plain) >= _CACHE:
                     plain.clear()
                 plain[day] = known
+            p = naive
+            early = new(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tz)
             if known:
-                p = naive
-                return new(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tz)
-            raise _Slow from None
-        if type(v) is dt.datetime and v.tzinfo is tz:
+                return early
+            # A day with a DST change: this wall time reads one way unless it is in the gap
+            # or the fold (its two folds then have two offsets), as assume_zone_value says.
+            if known is False and early.utcoffset() == early.replace(fold=1).utcoffset():
+                return early
+            raise _Slow  # or the first or last day a datetime holds: the general path
+        if type(v) is dt.datetime and v.tzinfo is utc_zone:  # UTC: no gap, no fold
             return v
         if v is None and nullable:
             return null
@@ -327,7 +333,7 @@ def _datetime_test(column: Column, nullable: bool, null: Any) -> Callable[[Any],
         return wall
 
     def aware(v: Any) -> Any:
-        if type(v) is dt.datetime and v.tzinfo is tz:
+        if type(v) is dt.datetime and v.tzinfo is utc_zone:  # UTC: no gap, no fold
             return v
         if v is None and nullable:
             return null
@@ -336,11 +342,12 @@ def _datetime_test(column: Column, nullable: bool, null: Any) -> Callable[[Any],
     return aware
 
 
-def _plain_day(day: dt.date, tz: Any) -> bool:
+def _plain_day(day: dt.date, tz: Any) -> bool | None:
     """Whether every wall time of `day` (and the edges of the next) reads one way in `tz`:
-    the offset is the same at every quarter hour, folds and gaps alike."""
+    the offset is the same at every quarter hour, folds and gaps alike. None for the first
+    and last days a datetime holds, whose instants may fall outside the years 1 to 9999."""
     if not dt.date(1, 1, 2) <= day <= dt.date(9999, 12, 30):
-        return False
+        return None
     start = dt.datetime.combine(day, dt.time())
     offsets = set()
     for quarter in range(24 * 4 + 1):
@@ -447,6 +454,11 @@ class RecordValidator:
         """A request body (JSON bytes): one record or a micro-batch, parsed as
         `skewless.payload` reads JSON and validated; problems with the body itself are in
         `BodyResult.violations`."""
+        fast = self.body_fast
+        if fast and len(body) <= max_bytes:  # compiled, and not None (no msgspec): try it
+            record = fast(body)
+            if record is not None:
+                return BodyResult(False, [RecordResult(record, ())])
         result: BodyResult = _body().validate_body(
             self, body, max_bytes=max_bytes, max_records=max_records
         )
