@@ -153,7 +153,6 @@ def test_assume_zone_value_and_column_agree(zone_name: str, values: list[Any]) -
         # Past 2037 the offset comes from the zone's rule, not from tabulated transitions.
         ("2040-07-01T12:00", "America/Los_Angeles", "2040-07-01T19:00"),
         ("2050-07-15T12:00", "Europe/London", "2050-07-15T11:00"),
-        ("9999-12-31T23:00", "America/Los_Angeles", None),  # past year 9999 in UTC: still fine
     ],
 )
 def test_assume_zone_reads_wall_time_by_the_zone_rule(
@@ -165,6 +164,18 @@ def test_assume_zone_reads_wall_time_by_the_zone_rule(
     if utc is not None:
         assert value == dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
     assert_assume_agrees([naive], zone_name)
+
+
+def test_a_wall_time_whose_instant_passes_the_year_9999_is_out_of_range() -> None:
+    # 9999-12-31T23:00 in Los Angeles is 10000-01-01T07:00 UTC: no datetime holds it, as a
+    # typed timestamp there is out_of_range; both forms say so.
+    naive = dt.datetime.fromisoformat("9999-12-31T23:00")
+    value, failure = assume_zone_value(naive, "America/Los_Angeles")
+    assert value is None
+    assert failure is not None
+    assert failure.code == Code.OUT_OF_RANGE
+    assert_assume_agrees([naive, dt.datetime(9999, 12, 31, 15)], "America/Los_Angeles")
+    assert assume_zone_value(dt.datetime(9999, 12, 31, 15), "America/Los_Angeles")[1] is None
 
 
 @pytest.mark.parametrize(
