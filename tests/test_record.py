@@ -421,3 +421,26 @@ def test_a_fast_test_accepts_only_what_the_general_path_accepts_unchanged(
         assert repr(fast) == repr(normalised) or fast == normalised, (plan.column, value)
         if hasattr(fast, "utcoffset"):
             assert fast.utcoffset() == normalised.utcoffset()
+
+
+def test_numpy_booleans_and_signalling_nans_read_like_their_python_kin() -> None:
+    import decimal
+
+    import numpy as np
+    import pandas as pd
+
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ncolumns:\n  b: {type: boolean}\n  f: {type: float}\n"
+    )
+    validator = contract.record_validator()
+    ok = validator.validate({"b": np.True_, "f": 1.5})
+    assert ok.ok, ok.violations
+    assert ok.record == {"b": True, "f": 1.5}
+    assert type(ok.record["b"]) is bool
+    nan = validator.validate({"b": False, "f": decimal.Decimal("sNaN")})
+    assert codes(nan) == [("nan_not_allowed", "f")]
+    frame = pd.DataFrame(
+        {"b": pd.Series([np.True_, False], dtype=object), "f": [decimal.Decimal("sNaN"), 1.0]}
+    )
+    report = contract.validate(frame)
+    assert [(v.code, v.column, v.row) for v in report.violations] == [("nan_not_allowed", "f", 0)]

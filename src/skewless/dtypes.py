@@ -198,7 +198,10 @@ def _int(value: int) -> tuple[Any, Failure | None]:
 
 def _from_python(column: Column, value: Any) -> tuple[Any, Failure | None]:
     ctype = column.type
-    is_bool = isinstance(value, bool) or type(value).__name__ == "bool_"
+    # numpy's boolean scalar is `numpy.bool_` (numpy 1) or `numpy.bool` (numpy 2).
+    is_bool = isinstance(value, bool) or (
+        type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool")
+    )
     if ctype == "boolean":
         if is_bool:
             return bool(value), None
@@ -209,7 +212,10 @@ def _from_python(column: Column, value: Any) -> tuple[Any, Failure | None]:
         return None, wrong_type(column, value)
     if isinstance(value, decimal.Decimal):  # SQL NUMERIC: a number, as exact as it comes
         if not value.is_finite():
-            return (float(value), None) if ctype == "float" else (None, wrong_type(column, value))
+            if ctype != "float":
+                return None, wrong_type(column, value)
+            # float() refuses a signalling NaN; it is a NaN all the same.
+            return (math.nan if value.is_nan() else float(value)), None
         if ctype == "integer" and value == value.to_integral_value():
             return _int(int(value))
         if ctype == "float":

@@ -214,6 +214,7 @@ def _fast_test(plan: _Plan) -> Callable[[Any], Any]:
     return _slow
 
 
+_NO_ZONE: Any = object()  # a tzinfo no datetime holds
 _CACHE = 4096  # distinct strings a pattern column remembers as passing, before it forgets
 _CACHED_LENGTH = 64  # only strings this short are remembered
 
@@ -284,7 +285,7 @@ def _datetime_test(column: Column, nullable: bool, null: Any) -> Callable[[Any],
     utc_text, wall_text = _UTC_TEXT.fullmatch, _WALL_TEXT.fullmatch
     # Aware values pass as they are only in UTC: in another zone a wall time may not exist
     # (02:30 on a spring-forward day), or its instant may fall past the year 9999.
-    utc_zone = dt.UTC if utc else None
+    utc_zone = dt.UTC if utc else _NO_ZONE  # never `None`: that would pass naive values
     plain: dict[int, bool | None] = {}  # day ordinal -> no DST change near it (see _plain_day)
 
     def instant(v: Any) -> Any:
@@ -413,7 +414,11 @@ class RecordValidator:
             kind = type(record).__name__
             return RecordResult(
                 None,
-                (Violation(Code.MALFORMED_INPUT, None, row, None, f"{NOT_A_RECORD}; got {kind}"),),
+                (
+                    Violation(
+                        Code.MALFORMED_INPUT.value, None, row, None, f"{NOT_A_RECORD}; got {kind}"
+                    ),
+                ),
             )
         out: dict[str, Any] = {}
         found: list[Violation] | None = None
@@ -426,7 +431,7 @@ class RecordValidator:
                 if plan.required:  # missing_column alone (the record is rejected anyway)
                     found = found or []
                     message = missing_message(column)
-                    found.append(Violation(Code.MISSING_COLUMN, name, row, None, message))
+                    found.append(Violation(Code.MISSING_COLUMN.value, name, row, None, message))
                     out[name] = plan.absent
                     continue
                 value = None  # an optional key a record lacks reads as null
@@ -438,9 +443,10 @@ class RecordValidator:
                 normalised, failures = plan.general(value)
                 if failures:
                     found = found or []
-                    shown = REDACTED if column.pii else escape(value)
+                    # As the batch report shows it: a null is no value, a pii value is hidden.
+                    shown = None if value is None else REDACTED if column.pii else escape(value)
                     for code, message in failures:
-                        found.append(Violation(code, name, row, shown, message))
+                        found.append(Violation(str(code), name, row, shown, message))
             out[name] = normalised
         if len(record) > seen:
             found = self._other_keys(record, out, row, found)
@@ -482,12 +488,14 @@ class RecordValidator:
             if key in self._misplaced:
                 found = found or []
                 message = misplaced_message(self.env)
-                found.append(Violation(Code.UNEXPECTED_COLUMN, key, row, None, message))
+                found.append(Violation(Code.UNEXPECTED_COLUMN.value, key, row, None, message))
             elif self._extras == "reject" or not isinstance(key, str):
                 found = found or []
                 # The key as sent, like the batch engine's column names (renderers escape it).
                 name = key if isinstance(key, str) else escape(key)
-                found.append(Violation(Code.UNEXPECTED_COLUMN, name, row, None, EXTRA_MESSAGE))
+                found.append(
+                    Violation(Code.UNEXPECTED_COLUMN.value, name, row, None, EXTRA_MESSAGE)
+                )
             elif self._extras == "allow":
                 out[key] = value
         return found
