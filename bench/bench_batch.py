@@ -20,21 +20,16 @@ a WARNING line says so when they do not. Figures also go to bench/results/ as JS
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import datetime as dt
 import gc
-import json
-import os
-import platform
 import statistics
 import sys
 import threading
 import time
 from collections.abc import Callable
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,11 +38,8 @@ import pandera.pandas as pdr
 import psutil
 import pyarrow as pa
 
+import common
 import skewless
-
-ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = ROOT / "contracts" / "user_features.yaml"
-RESULTS = Path(__file__).resolve().parent / "results"
 
 Found = dict[tuple[str, str], np.ndarray]  # (column, check) -> failing row positions
 
@@ -387,17 +379,6 @@ def _trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
-
-
 def _reset_hwm() -> bool:
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -405,14 +386,6 @@ def _reset_hwm() -> bool:
         return True
     except OSError:
         return False
-
-
-def _hwm() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def peak_extra(fn: Callable[[], object]) -> int:
@@ -438,7 +411,7 @@ def peak_extra(fn: Callable[[], object]) -> int:
         done.set()
         sampler.join()
     if exact:
-        peak = max(peak, _hwm())
+        peak = max(peak, common.proc_status("VmHWM"))
     return max(0, peak - before)
 
 
@@ -478,17 +451,13 @@ def compare(found: dict[str, Found], truth: np.ndarray | None) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = common.argument_parser(__doc__, rows=1_000_000, repeat=5, seed=0).parse_args()
 
     rng = np.random.default_rng(args.seed)
     print(f"generating {args.rows:,} rows ...", flush=True)
     clean = clean_frame(args.rows, rng)
     dirty, broken = dirty_frame(clean, rng)
-    contract = skewless.load_contract(CONTRACT)
+    contract = skewless.load_contract(common.CONTRACT)
     impls: dict[str, Callable[[pd.DataFrame], Found]] = {
         "skewless": run_skewless(contract),
         "pandera": run_pandera(pandera_schema()),
@@ -504,17 +473,13 @@ def main() -> int:
         "seed": args.seed,
         "broken_rows": len(broken),
         "frame_bytes": frame_bytes,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "processor": _cpu_model() or platform.machine(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "pyarrow": pa.__version__,
-            "pandera": version("pandera"),
-            "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": common.machine_facts(
+            memory_gib=round(psutil.virtual_memory().total / 2**30, 1),
+            numpy=np.__version__,
+            pandas=pd.__version__,
+            pyarrow=pa.__version__,
+            pandera=version("pandera"),
+        ),
         "memory_method": "RSS sampled every 2 ms (psutil)"
         + (" and the kernel's peak RSS, VmHWM" if _reset_hwm() else ""),
         "runs": {},
@@ -560,26 +525,17 @@ def main() -> int:
         results["warnings"] += warnings
         for line in warnings:
             print(line, flush=True)
-    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["machine"]["load_average_after"] = common.load_average()
 
     print_table(results)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = RESULTS / f"bench_batch-{stamp}.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "bench_batch-latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nfigures written to {out.relative_to(ROOT)}")
+    common.write_results("bench_batch", results)
     return 0
 
 
 def print_table(results: dict[str, Any]) -> None:
     mib = 2**20
-    m = results["machine"]
-    print(
-        f"\n{results['rows']:,} rows x 15 columns, median of {results['repeat']} runs; "
-        f"{m['cpus']} CPUs, Python {m['python']}, pandas {m['pandas']}, "
-        f"pyarrow {m['pyarrow']}, pandera {m['pandera']}"
-    )
+    machine = common.describe_machine(results["machine"], "pandas", "pyarrow", "pandera")
+    print(f"\n{results['rows']:,} rows x 15 columns, median of {results['repeat']} runs; {machine}")
     print(
         f"{'data':<6} {'implementation':<15} {'time (s)':>9} {'peak extra (MiB)':>17} "
         f"{'failing rows':>13}"
@@ -600,8 +556,7 @@ def print_table(results: dict[str, Any]) -> None:
             f"DataFrame {frame / mib:.1f} MiB (memory_usage deep), skewless peak extra "
             f"{s['peak_extra_bytes'] / frame:.2f}x of it"
         )
-    if results["warnings"]:
-        print(f"\n{len(results['warnings'])} warning(s), see above")
+    common.print_closing_notes(results, busy_note=False)
 
 
 if __name__ == "__main__":

@@ -39,21 +39,16 @@ breaking one. Figures go to bench/results/bench_record-<time>.json and bench_rec
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import gc
-import hashlib
 import json
 import math
-import os
-import platform
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -74,12 +69,9 @@ from pydantic import (
     ValidationError,
 )
 
+import common
 import skewless
 from skewless.payload import parse_json
-
-ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = ROOT / "contracts" / "user_features.yaml"
-RESULTS = Path(__file__).resolve().parent / "results"
 
 INT64_MAX = 2**63 - 1
 UTC = dt.UTC
@@ -531,24 +523,6 @@ def check_answers(
 # --- timing -----------------------------------------------------------------------------------
 
 
-def quantiles(samples: Sequence[int]) -> dict[str, float]:
-    s = sorted(samples)
-    n = len(s)
-
-    def q(p: float) -> float:
-        return float(s[min(n - 1, int(p * n))])
-
-    return {
-        "median_ns": float(statistics.median(s)),
-        "p90_ns": q(0.90),
-        "p99_ns": q(0.99),
-        "p999_ns": q(0.999),
-        "max_ns": float(s[-1]),
-        "mean_ns": statistics.fmean(s),
-        "samples": n,
-    }
-
-
 def time_per_record(
     impls: dict[tuple[str, str], Impl],
     data: dict[str, dict[str, list[Any]]],
@@ -758,47 +732,17 @@ def time_by_kind(
 # --- report -----------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args],  # noqa: S607 - git from PATH
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
 def machine() -> dict[str, Any]:
-    record_py = Path(skewless.__file__).with_name("record.py")
-    return {
-        "cpus": os.cpu_count(),
-        "processor": _cpu_model(),
-        "python": platform.python_version(),
-        "skewless_commit": _git("rev-parse", "--short", "HEAD"),
-        "skewless_uncommitted_changes": bool(_git("status", "--porcelain", "--", "src")),
+    return common.machine_facts(
+        skewless_commit=common.git("rev-parse", "--short", "HEAD"),
+        skewless_uncommitted_changes=bool(common.git("status", "--porcelain", "--", "src")),
         # record.py is being optimised: which version of it was measured.
-        "record_py_sha256": hashlib.sha256(record_py.read_bytes()).hexdigest()[:12],
-        "pydantic": version("pydantic"),
-        "pydantic_core": version("pydantic_core"),
-        "msgspec": version("msgspec"),
-        "fastjsonschema": version("fastjsonschema"),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
+        record_py_sha256=common.short_sha256(Path(skewless.__file__).with_name("record.py")),
+        pydantic=version("pydantic"),
+        pydantic_core=version("pydantic_core"),
+        msgspec=version("msgspec"),
+        fastjsonschema=version("fastjsonschema"),
+    )
 
 
 def _us(ns: float) -> str:
@@ -806,12 +750,10 @@ def _us(ns: float) -> str:
 
 
 def print_report(results: dict[str, Any]) -> None:
-    m = results["machine"]
+    machine = common.describe_machine(results["machine"], "pydantic", "msgspec", "fastjsonschema")
     print(
         f"\n{results['records']:,} records x {results['repeat']} passes per (implementation, "
-        f"input, data); {m['cpus']} CPUs, Python {m['python']}, pydantic {m['pydantic']}, "
-        f"msgspec {m['msgspec']}, fastjsonschema {m['fastjsonschema']}; "
-        f"timer floor {results['timer_floor_ns']:.0f} ns (included)"
+        f"input, data); {machine}; timer floor {results['timer_floor_ns']:.0f} ns (included)"
     )
     print(
         f"{'implementation':<15} {'input':<5} {'data':<6} {'median us':>10} {'p90 us':>8} "
@@ -873,21 +815,11 @@ def print_report(results: dict[str, Any]) -> None:
                 f"  {how:<42} skewless {_us(k['skewless_median_ns']):>6}, pydantic "
                 f"{_us(k['pydantic_median_ns']):>5}: {k['ratio']:.2f}x"
             )
-    busy = max(m["load_average_before"][0], m["load_average_after"][0])
-    if m["cpus"] and busy > 0.5 * m["cpus"]:
-        print(
-            f"\nNOTE: the machine was busy (1-minute load average up to {busy:.1f} on "
-            f"{m['cpus']} CPUs): other processes share the CPUs, expect noisy figures"
-        )
-    if results["warnings"]:
-        print(f"\n{len(results['warnings'])} warning(s), see above")
+    common.print_closing_notes(results)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--records", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = common.argument_parser(__doc__, records=2000, repeat=5, seed=0)
     args = parser.parse_args()
     if args.records < 100:
         parser.error("--records must be at least 100 (one micro-batch)")
@@ -899,7 +831,7 @@ def main() -> int:
         "clean": {"dict": clean, "json": to_json(clean)},
         "dirty": {"dict": dirty, "json": to_json(dirty)},
     }
-    validator = skewless.load_contract(CONTRACT).record_validator(env="serving")
+    validator = skewless.load_contract(common.CONTRACT).record_validator(env="serving")
     impls = implementations(validator)
     results: dict[str, Any] = {
         "records": args.records,
@@ -932,7 +864,10 @@ def main() -> int:
     results["timer_floor_ns"] = timer_floor(10_000)
     print(f"timing {len(impls) * 2} combinations x {args.records:,} records ...", flush=True)
     times = time_per_record(impls, data, args.repeat)
-    results["latency"] = {"/".join(k): quantiles(v) for k, v in times.items()}
+    # The median under "median_ns", as the ratios below and earlier results read it.
+    results["latency"] = {
+        "/".join(k): common.quantiles(v, median_key="median_ns") for k, v in times.items()
+    }
     lat = results["latency"]
     results["ratios"] = {
         f"{kind}/{label}": {
@@ -958,16 +893,11 @@ def main() -> int:
         for i, how in broken.items():
             by_break.setdefault(how, []).append(data["dirty"][kind][i])
         results[f"skewless_by_break_{kind}"] = time_by_kind(impls, by_break, kind, args.repeat)
-    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["machine"]["load_average_after"] = common.load_average()
     gc.unfreeze()
 
     print_report(results)
-    RESULTS.mkdir(exist_ok=True)
-    text = json.dumps(results, indent=2) + "\n"
-    out = RESULTS / f"bench_record-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(text)
-    (RESULTS / "bench_record-latest.json").write_text(text)
-    print(f"\nfigures written to {out.relative_to(ROOT)}")
+    common.write_results("bench_record", results)
     return 0
 
 

@@ -42,12 +42,9 @@ stopped, whatever happens.
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import importlib.util
 import json
 import os
-import platform
 import random
 import signal
 import socket
@@ -57,20 +54,17 @@ import sys
 import tempfile
 import time
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
-CONTRACT = ROOT / "contracts" / "user_features.yaml"
-RESULTS = BENCH / "results"
+import common
+
 SERVERS = ("bare", "wrapped")
 
 
 # --- the two apps (imported by uvicorn in the server processes) ------------------------------
 
 
-MODEL = ROOT / "examples" / "inference_service"
+MODEL = common.ROOT / "examples" / "inference_service"
 
 
 def _app() -> str:
@@ -124,7 +118,7 @@ def gate(app: Any) -> Any:
     """The service behind the contract."""
     from skewless.middleware import ContractMiddleware, Route
 
-    return ContractMiddleware(app, routes={"/predict": Route(str(CONTRACT))})
+    return ContractMiddleware(app, routes={"/predict": Route(str(common.CONTRACT))})
 
 
 def _clocked(app: Any) -> Any:
@@ -204,12 +198,12 @@ class Server:
             self.port = free_port()
             command = [
                 *(sys.executable, "-m", "uvicorn", f"bench_serve:{self.factory}", "--factory"),
-                *("--app-dir", str(BENCH), "--host", "127.0.0.1", "--port", str(self.port)),
+                *("--app-dir", str(common.BENCH), "--host", "127.0.0.1", "--port", str(self.port)),
                 *("--workers", "1", "--log-level", "warning", "--no-access-log"),
             ]
             self.process = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                cwd=common.ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=self.log,
                 preexec_fn=_die_with_parent,  # safe: this process starts no threads
@@ -249,7 +243,7 @@ class Server:
 
 
 def bodies(n: int, seed: int) -> list[bytes]:
-    sys.path.insert(0, str(BENCH))
+    sys.path.insert(0, str(common.BENCH))
     from bench_record import clean_records, to_json
 
     return to_json(clean_records(n, random.Random(seed)))
@@ -299,24 +293,6 @@ def run_round(client: Any, payloads: list[bytes], start: int, count: int, timed:
         if timed:
             times.append(t1 - t0)
     return times, errors
-
-
-def quantiles(samples: list[int]) -> dict[str, float]:
-    s = sorted(samples)
-    n = len(s)
-
-    def q(p: float) -> float:
-        return float(s[min(n - 1, int(p * n))])
-
-    return {
-        "p50_ns": float(statistics.median(s)),
-        "p90_ns": q(0.90),
-        "p99_ns": q(0.99),
-        "p999_ns": q(0.999),
-        "max_ns": float(s[-1]),
-        "mean_ns": statistics.fmean(s),
-        "samples": n,
-    }
 
 
 # --- in process: where the overhead comes from ---------------------------------------------
@@ -396,10 +372,10 @@ def in_process(payloads: list[bytes], repeat: int) -> dict[str, Any]:
                         times[name].append(t1 - t0)
 
     asyncio.run(calls())
-    out: dict[str, Any] = {name: quantiles(ts) for name, ts in times.items()}
+    out: dict[str, Any] = {name: common.quantiles(ts) for name, ts in times.items()}
     out["overhead_p50_ns"] = out["wrapped"]["p50_ns"] - out["bare"]["p50_ns"]
 
-    contract = skewless.load_contract(CONTRACT)
+    contract = skewless.load_contract(common.CONTRACT)
     validator = contract.record_validator(env="serving")
     records = [parse_json(b).records[0] for b in payloads]
     normalised = [validator.validate(r).record for r in records]
@@ -431,58 +407,32 @@ def in_process(payloads: list[bytes], repeat: int) -> dict[str, Any]:
     return out
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def _source_hashes() -> dict[str, Any]:
     """Which skewless was measured: the commit, and the two modules being worked on."""
-    src = ROOT / "src" / "skewless"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
+    src = common.ROOT / "src" / "skewless"
     hashes = {
-        f"{name}_sha256": hashlib.sha256((src / name).read_bytes()).hexdigest()[:12]
+        f"{name}_sha256": common.short_sha256(src / name)
         for name in ("record.py", "middleware.py")
         if (src / name).exists()
     }
-    return {"skewless_commit": commit, **hashes}
+    return {"skewless_commit": common.git("rev-parse", "--short", "HEAD"), **hashes}
 
 
 def machine() -> dict[str, Any]:
     installed = importlib.util.find_spec
-    return {
+    return common.machine_facts(
         **_source_hashes(),
-        "cpus": os.cpu_count(),
-        "processor": _cpu_model(),
-        "python": platform.python_version(),
-        "uvicorn": version("uvicorn"),
-        "starlette": version("starlette"),
-        "httpx": version("httpx"),
+        uvicorn=version("uvicorn"),
+        starlette=version("starlette"),
+        httpx=version("httpx"),
         # uvicorn's `auto` picks uvloop and httptools when installed, else asyncio and h11.
-        "uvicorn_loop": "uvloop" if installed("uvloop") else "asyncio",
-        "uvicorn_http": "httptools" if installed("httptools") else "h11",
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
+        uvicorn_loop="uvloop" if installed("uvloop") else "asyncio",
+        uvicorn_http="httptools" if installed("httptools") else "h11",
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per round")
     parser.add_argument("--rounds", type=int, default=40, help="rounds per server")
     parser.add_argument("--warmup", type=int, default=1000, help="untimed requests, once")
@@ -570,9 +520,9 @@ def main() -> int:
         for server in servers.values():
             server.stop()
             server.log.close()
-    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    results["latency"] = {name: quantiles(ts) for name, ts in times.items()}
-    results["server_side"] = {name: quantiles(ts) for name, ts in inside.items()}
+    results["machine"]["load_average_after"] = common.load_average()
+    results["latency"] = {name: common.quantiles(ts) for name, ts in times.items()}
+    results["server_side"] = {name: common.quantiles(ts) for name, ts in inside.items()}
     results["round_p50_ns"] = round_medians
     results["non_200"] = errors
     bare, wrapped = results["latency"]["bare"], results["latency"]["wrapped"]
@@ -606,12 +556,7 @@ def main() -> int:
             results["warnings"].append(line)
 
     print_report(results)
-    RESULTS.mkdir(exist_ok=True)
-    text = json.dumps(results, indent=2) + "\n"
-    out = RESULTS / f"bench_serve-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(text)
-    (RESULTS / "bench_serve-latest.json").write_text(text)
-    print(f"\nfigures written to {out.relative_to(ROOT)}")
+    common.write_results("bench_serve", results)
     return 0
 
 
@@ -625,8 +570,8 @@ def print_report(results: dict[str, Any]) -> None:
     print(
         f"{results['rounds_per_server']} x {results['requests_per_round']:,} sequential "
         f"requests per server, one keep-alive connection, bodies of "
-        f"{results['mean_body_bytes']:.0f} bytes on average; {m['cpus']} CPUs, Python "
-        f"{m['python']}, uvicorn {m['uvicorn']} ({m['uvicorn_loop']}, {m['uvicorn_http']}), "
+        f"{results['mean_body_bytes']:.0f} bytes on average; {common.describe_machine(m)}, "
+        f"uvicorn {m['uvicorn']} ({m['uvicorn_loop']}, {m['uvicorn_http']}), "
         f"starlette {m['starlette']}, httpx {m['httpx']}"
     )
     header = f"{'server':<8} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8} {'mean us':>8}"
@@ -671,14 +616,7 @@ def print_report(results: dict[str, Any]) -> None:
     )
     for name, ns in ip["steps_p50_ns"].items():
         print(f"  {name:<28} {ns / 1000:>6.1f} us")
-    busy = max(m["load_average_before"][0], m["load_average_after"][0])
-    if m["cpus"] and busy > 0.5 * m["cpus"]:
-        print(
-            f"\nNOTE: the machine was busy (1-minute load average up to {busy:.1f} on "
-            f"{m['cpus']} CPUs): other processes share the CPUs, expect noisy figures"
-        )
-    if results["warnings"]:
-        print(f"\n{len(results['warnings'])} warning(s), see above")
+    common.print_closing_notes(results)
 
 
 if __name__ == "__main__":

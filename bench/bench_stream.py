@@ -31,10 +31,8 @@ first `chunk_rows` rows read with `to_pandas()`. Figures also go to bench/result
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,10 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-CONTRACT = ROOT / "contracts" / "user_features.yaml"
-RESULTS = HERE / "results"
+import common
+
 BLOCK = 1_000_000  # rows generated (and written as one row group) at a time
 CROSS = 100  # user_ids per block repeated from the previous block
 MODES = ("load", "load-threaded", "read-skewless", "validate", "validate-purge", "gate")
@@ -64,7 +60,7 @@ def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(common.BENCH))
     from bench_batch import clean_frame, dirty_frame
 
     rng = np.random.default_rng(seed)
@@ -109,27 +105,19 @@ def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
 
 
 def data_file(rows: int, seed: int) -> tuple[Path, dict[str, Any]]:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"stream-{rows}-{seed}-v2.parquet"
+    common.RESULTS.mkdir(exist_ok=True)
+    path = common.RESULTS / f"stream-{rows}-{seed}-v2.parquet"
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         meta: dict[str, Any] = json.loads(meta_path.read_text())
         return path, meta
-    print(f"generating {rows:,} rows into {path.relative_to(ROOT)} (once) ...", flush=True)
+    print(f"generating {rows:,} rows into {path.relative_to(common.ROOT)} (once) ...", flush=True)
     meta = generate(path, rows, seed)
     meta_path.write_text(json.dumps(meta) + "\n")
     return path, meta
 
 
 # --- one measurement, in a fresh process ------------------------------------------------------
-
-
-def _status(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]:
@@ -140,7 +128,7 @@ def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]
         import pyarrow.parquet as pq
 
         imported = time.perf_counter()
-        rss_imported = _status("VmRSS")
+        rss_imported = common.proc_status("VmRSS")
         rows = 0
         reader = pq.ParquetFile(path)
         for batch in reader.iter_batches(chunk_rows, use_threads=mode == "load-threaded"):
@@ -152,7 +140,7 @@ def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]
 
         pandera_pandas()
         imported = time.perf_counter()
-        rss_imported = _status("VmRSS")
+        rss_imported = common.proc_status("VmRSS")
         rows = 0
         for chunk in open_source(path).chunks(chunk_rows):
             rows += chunk.rows
@@ -163,7 +151,7 @@ def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]
         import pyarrow.parquet as pq
 
         imported = time.perf_counter()
-        rss_imported = _status("VmRSS")
+        rss_imported = common.proc_status("VmRSS")
         first = next(pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
         frame = pa.Table.from_batches([first]).to_pandas()
         result["rows"] = len(frame)
@@ -177,8 +165,8 @@ def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]
 
         pandera_pandas()  # import cost outside the timed work, as for pyarrow above
         imported = time.perf_counter()
-        rss_imported = _status("VmRSS")
-        contract = skewless.load_contract(CONTRACT)
+        rss_imported = common.proc_status("VmRSS")
+        contract = skewless.load_contract(common.CONTRACT)
         if mode in ("validate", "validate-purge"):
             report = validate_source(contract, open_source(path), chunk_rows=chunk_rows)
             done = time.perf_counter()
@@ -213,7 +201,7 @@ def child(mode: str, path: str, chunk_rows: int, out_dir: str) -> dict[str, Any]
     result["import_s"] = imported - started
     result["work_s"] = done - imported
     result["rss_after_imports"] = rss_imported
-    result["peak_rss"] = _status("VmHWM")
+    result["peak_rss"] = common.proc_status("VmHWM")
     return result
 
 
@@ -243,11 +231,9 @@ def main() -> int:
         mode, data, chunk_rows, out_dir = sys.argv[2:6]
         print(json.dumps(child(mode, data, int(chunk_rows), out_dir)))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = common.argument_parser(
+        __doc__, rows=10_000_000, chunk_rows=1_000_000, repeat=3, seed=0
+    )
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
@@ -269,14 +255,7 @@ def main() -> int:
         "broken_rows": meta["broken_rows"],
         "chunk_frame_bytes": chunk["frame_bytes"],
         "chunk_arrow_bytes": chunk["arrow_bytes"],
-        "machine": {
-            "cpus": os.cpu_count(),
-            "processor": _cpu_model() or platform.machine(),
-            "python": platform.python_version(),
-            "pandas": pd.__version__,
-            "pyarrow": pa.__version__,
-            "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": common.machine_facts(pandas=pd.__version__, pyarrow=pa.__version__),
         "runs": {mode: [] for mode in modes},
         "warnings": [],
     }
@@ -289,15 +268,10 @@ def main() -> int:
                 f"peak RSS {run['peak_rss'] / 2**20:7.1f} MiB",
                 flush=True,
             )
-    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["machine"]["load_average_after"] = common.load_average()
     summarize(results)
     print_table(results)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = RESULTS / f"bench_stream-{stamp}.json"
-    text = json.dumps(results, indent=2) + "\n"
-    out.write_text(text)
-    (RESULTS / "bench_stream-latest.json").write_text(text)
-    print(f"\nfigures written to {out.relative_to(ROOT)}")
+    common.write_results("bench_stream", results)
     return 0
 
 
@@ -344,11 +318,10 @@ def summarize(results: dict[str, Any]) -> None:
 
 def print_table(results: dict[str, Any]) -> None:
     mib = 2**20
-    m = results["machine"]
     print(
         f"\n{results['rows']:,} rows x 15 columns, chunks of {results['chunk_rows']:,} rows, "
         f"median of {results['repeat']} runs; file {results['file_bytes'] / mib:.0f} MiB; "
-        f"{m['cpus']} CPUs, Python {m['python']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}"
+        + common.describe_machine(results["machine"], "pandas", "pyarrow")
     )
     frame = results["chunk_frame_bytes"]
     print(
@@ -370,17 +343,6 @@ def print_table(results: dict[str, Any]) -> None:
         )
     for line in results["warnings"]:
         print(line)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 if __name__ == "__main__":
