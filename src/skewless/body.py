@@ -39,9 +39,14 @@ def validate_body(
     if fast is False:
         fast = validator.body_fast = _Fast.compile(validator)
     if fast is not None and len(body) <= max_bytes:
-        record = fast(body)
-        if record is not None:
-            return BodyResult(False, [RecordResult(record, ())])
+        if body.lstrip()[:1] == b"[":  # a micro-batch
+            records = fast.many(body, max_records)
+            if records is not None:
+                return BodyResult(True, [RecordResult(r, ()) for r in records])
+        else:
+            record = fast(body)
+            if record is not None:
+                return BodyResult(False, [RecordResult(record, ())])
     payload = parse_json(body, max_bytes=max_bytes, max_records=max_records)
     if not payload.ok:
         return BodyResult(payload.batch, [], payload.violations)
@@ -55,7 +60,7 @@ class _Fast:
 
     def __init__(
         self,
-        decode: Callable[[bytes], Any],
+        decode: tuple[Callable[[bytes], Any], Callable[[bytes], list[Any]]],
         astuple: Callable[[Any], tuple[Any, ...]],
         errors: tuple[type[BaseException], ...],
         names: tuple[str, ...],
@@ -63,7 +68,7 @@ class _Fast:
         nullable_text: tuple[int, ...],
         quotes: int,
     ) -> None:
-        self.decode = decode
+        self.decode, self.decode_many = decode  # one record, a list of them
         self.astuple = astuple
         self.errors = errors
         self.names = names
@@ -108,12 +113,19 @@ class _Fast:
             forbid_unknown_fields=True,
         )
         decoder = msgspec.json.Decoder(struct)
+        list_decoder = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
         astuple = msgspec.structs.astuple
         errors = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
         names = tuple(plan.column.name for plan in plans)
         return cls(
-            decoder.decode, astuple, errors, names, tuple(posts), tuple(nullable_text), 2 * texts
+            (decoder.decode, list_decoder.decode),
+            astuple,
+            errors,
+            names,
+            tuple(posts),
+            tuple(nullable_text),
+            2 * texts,
         )
 
     def __call__(self, body: bytes) -> dict[str, Any] | None:
@@ -133,6 +145,34 @@ class _Fast:
                 name: value if post is None else post(value)
                 for name, post, value in zip(self.names, self.posts, values)  # noqa: B905 - equal lengths
             }
+        except _Slow:
+            return None
+
+    def many(self, body: bytes, max_records: int) -> list[dict[str, Any]] | None:
+        """A micro-batch's normalised records, or None: go the general way."""
+        try:
+            decoded = self.decode_many(body)
+        except self.errors:
+            return None
+        if not decoded or len(decoded) > max_records:
+            return None  # the general way refuses an empty or oversized list
+        astuple, names, posts, nulls = self.astuple, self.names, self.posts, self.nulls
+        rows = [astuple(one) for one in decoded]
+        quotes = self.quotes * len(rows)
+        if nulls is not None:
+            for values in rows:
+                held = nulls(values)
+                quotes -= 2 * (held.count(None) if type(held) is tuple else held is None)
+        if body.count(b'"') - (b"\\" in body and escaped_quotes(body)) != quotes:
+            return None
+        try:
+            return [
+                {
+                    name: value if post is None else post(value)
+                    for name, post, value in zip(names, posts, values)  # noqa: B905 - equal lengths
+                }
+                for values in rows
+            ]
         except _Slow:
             return None
 
