@@ -419,7 +419,11 @@ def convert_arrow(column: Column, array: pa.Array, *, text: bool) -> Converted:
             return _via_python(column, array)
         return _all_wrong(column, array)
     if ctype == "float":
-        if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
+        if pa.types.is_integer(t):
+            # To the nearest double, as Python's float(int) does: a safe cast refuses every
+            # integer past 2**53, even 2**60, which a double holds exactly.
+            return Converted(pc.cast(array, pa.float64(), safe=False), [])
+        if pa.types.is_floating(t) or pa.types.is_decimal(t):
             return Converted(array.cast(pa.float64()), [])
         return _all_wrong(column, array)
     if ctype == "boolean":
