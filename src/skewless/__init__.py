@@ -21,6 +21,7 @@ from skewless.errors import (
     SkewlessError,
     ViolationError,
 )
+from skewless.fuzz import fuzz
 from skewless.gate import GateResult, gate, validate
 from skewless.guard import guard
 from skewless.loader import load_contract, loads_contract
@@ -47,6 +48,7 @@ __all__ = [
     "ViolationError",
     "__version__",
     "escape",
+    "fuzz",
     "gate",
     "guard",
     "load_contract",
