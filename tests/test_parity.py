@@ -47,7 +47,7 @@ from hypothesis import strategies as st
 
 import skewless
 from skewless import Column, Contract
-from skewless.batch import ABSENT, Chunk, compile_contract
+from skewless.batch import compile_contract
 from skewless.checks import ROW_SPANNING
 from skewless.contract import Env
 from skewless.dtypes import INT64_MAX, INT64_MIN
@@ -126,15 +126,8 @@ def record_path(contract: Contract, records: list[Record], env: Env | None) -> l
 
 def batch_path(contract: Contract, records: list[Record], env: Env | None) -> list[Outcome]:
     """The records as one chunk of a JSON Lines source (`JsonlSource.chunks`, `emit()`)."""
-    keys: dict[str, None] = {}
-    for record in records:
-        keys.update(dict.fromkeys(record))
     n = len(records)
-    columns = {k: [r.get(k, ABSENT) for r in records] for k in keys}
-    chunk = Chunk(columns, np.arange(n, dtype=np.int64), records=True, raw=[b""] * n)
-    run = compile_contract(contract).start(source="<records>", env=env)
-    result = run.feed(chunk)
-    report = run.finish()
+    report, result = compile_contract(contract).records(records, env=env)
     assert report.rows == n
     per_row: list[Codes] = [Counter() for _ in range(n)]
     for v in report.violations:

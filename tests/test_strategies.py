@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,7 +34,7 @@ from hypothesis import strategies as st
 import skewless
 from skewless import adversarial, strategies
 from skewless.adversarial import BODIES, DEFECTS, STRUCTURE, Case
-from skewless.batch import ABSENT, Chunk, compile_contract
+from skewless.batch import compile_contract
 from skewless.checks import CHECKS, ROW_SPANNING, fullmatcher
 from skewless.contract import Contract, Env
 from skewless.io import validate_file
@@ -139,15 +138,8 @@ def record_path(contract: Contract, records: list[Any], env: Env | None) -> list
 def batch_path(contract: Contract, records: list[Any], env: Env | None) -> list[Codes]:
     """The records as one chunk of a JSON Lines source (`JsonlSource.chunks`, `emit()`): the
     codes of each row."""
-    keys: dict[str, None] = {}
-    for record in records:
-        keys.update(dict.fromkeys(record))
     n = len(records)
-    columns = {k: [r.get(k, ABSENT) for r in records] for k in keys}
-    chunk = Chunk(columns, np.arange(n, dtype=np.int64), records=True, raw=[b""] * n)
-    run = compile_contract(contract).start(source="<records>", env=env)
-    run.feed(chunk)
-    report = run.finish()
+    report, _ = compile_contract(contract).records(records, env=env)
     assert report.rows == n
     rows: list[list[Any]] = [[] for _ in range(n)]
     for v in report.violations:

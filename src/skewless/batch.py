@@ -131,6 +131,20 @@ class BatchValidator:
         result = run.feed(Chunk(columns, np.arange(len(data), dtype=np.int64)))
         return run.finish(), result
 
+    def records(
+        self, records: list[Any], *, env: Env | None, source: str = "<records>"
+    ) -> tuple[Report, ChunkResult]:
+        """Records (dicts, as parsed from JSON) as one chunk of a record source."""
+        import numpy as np
+
+        n = len(records)
+        chunk = Chunk(
+            record_columns(records), np.arange(n, dtype=np.int64), records=True, raw=[b""] * n
+        )
+        run = self.start(source=source, env=env)
+        result = run.feed(chunk)
+        return run.finish(), result
+
     def start(
         self,
         *,
@@ -647,6 +661,14 @@ def _shown(scalar: Any) -> Any:
             return pc.cast(scalar, pa.string()).as_py()
         except pa.ArrowException:
             return f"<{scalar.type} value>"
+
+
+def record_columns(records: list[Any]) -> dict[str, list[Any]]:
+    """Records as columns, one per key any record holds; ABSENT where a record lacks it."""
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    return {k: [r.get(k, ABSENT) for r in records] for k in keys}
 
 
 def frame_columns(data: Any, source: str) -> dict[str, ColumnData]:

@@ -68,23 +68,9 @@ def fuzz(contract: Contract | str | Path, *, env: Env | None = "serving") -> Cal
 
 def batch_results(contract: Contract, records: list[Any], env: Env | None) -> Any:
     """Records through the batch engine, as a JSON Lines chunk: the report."""
-    import numpy as np
+    from skewless.batch import compile_contract
 
-    from skewless.batch import ABSENT, Chunk, compile_contract
-
-    keys: dict[Any, None] = {}
-    for record in records:
-        keys.update(dict.fromkeys(record))
-    columns = {k: [r.get(k, ABSENT) for r in records] for k in keys}
-    chunk = Chunk(
-        columns,
-        np.arange(len(records), dtype=np.int64),
-        records=True,
-        raw=[b""] * len(records),
-    )
-    run = compile_contract(contract).start(source="<fuzz>", env=env)
-    run.feed(chunk)
-    return run.finish()
+    return compile_contract(contract).records(records, env=env, source="<fuzz>")[0]
 
 
 _SPANNING = frozenset(("not_unique", "duplicate_key", "row_count", "cadence_mismatch"))

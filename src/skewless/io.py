@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skewless.batch import ABSENT, Chunk, compile_contract, frame_columns
+from skewless.batch import Chunk, compile_contract, frame_columns, record_columns
 from skewless.dtypes import decoded
 from skewless.errors import InputError
 from skewless.payload import parse_document
@@ -601,12 +601,8 @@ class JsonlSource(FileSource):
         seen_any = False
 
         def emit() -> Chunk:
-            keys: dict[str, None] = {}
-            for record in records:
-                keys.update(dict.fromkeys(record))
-            columns = {k: [r.get(k, ABSENT) for r in records] for k in keys}
             chunk = Chunk(
-                columns,
+                record_columns(records),
                 np.asarray(positions, dtype=np.int64),
                 records=True,
                 skipped=dict(skipped),
