@@ -51,3 +51,12 @@ def test_the_online_path_loads_no_heavy_library() -> None:
         "assert v.validate(USER_RECORD).ok"
     )
     assert loaded == "", f"the online path pulled in: {loaded}"
+
+
+def test_json_schemas_are_built_without_a_heavy_library() -> None:
+    path = ROOT / "contracts" / "user_features.yaml"
+    loaded = heavy_after(
+        "import skewless\nfrom skewless.json_schema import body_schema\n"
+        f"assert body_schema(skewless.load_contract({str(path)!r}))['$defs']"
+    )
+    assert loaded == "", f"skewless.json_schema pulled in: {loaded}"

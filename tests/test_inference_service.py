@@ -6,20 +6,22 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
+from skewless import load_contract
+from skewless.json_schema import ERROR_SCHEMA, openapi_body
 from tests.conftest import ROOT
+from tests.loopback import serve
 from tests.records import USER_RECORD
 
 SERVICE = ROOT / "examples" / "inference_service"
+CONTRACT = ROOT / "contracts" / "user_features.yaml"
 RECORD = USER_RECORD
 
 
@@ -101,40 +103,41 @@ def test_the_counters_are_served_for_prometheus(service: Any) -> None:
     assert 'code="out_of_range"' in metrics
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def test_the_openapi_document_publishes_the_contract(service: Any) -> None:
+    document = get(service.app, "/openapi.json").json()
+    assert document["openapi"].startswith("3.1")  # JSON Schema 2020-12 as it is
+    operation = document["paths"]["/predict"]["post"]
+    request, records = openapi_body(load_contract(CONTRACT), env="serving")
+    assert operation["requestBody"]["required"] is True
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == request
+    schemas = document["components"]["schemas"]
+    assert schemas["user_features"] == records["user_features"]
+    assert schemas["user_features"]["properties"]["user_id"]["maximum"] == 2**63 - 1  # no float
+    answers = operation["responses"]
+    for status in ("413", "415", "422", "500"):
+        assert answers[status]["content"]["application/json"]["schema"] == ERROR_SCHEMA
+
+    def check(schema: dict[str, Any]) -> Draft202012Validator:
+        # `#/components/...` resolves against the root: the document's components go there.
+        return Draft202012Validator({**schema, "components": document["components"]})
+
+    body = check(request)
+    assert body.is_valid(RECORD)
+    assert body.is_valid([RECORD, dict(RECORD, user_id=8)])
+    for bad in ([], dict(RECORD, user_age=0), dict(RECORD, label=True), dict(RECORD, country="us")):
+        assert not body.is_valid(bad), bad
+    # The answers are what the document says they are.
+    good = post(service.app, "/predict", json.dumps([RECORD]).encode())
+    assert check(answers["200"]["content"]["application/json"]["schema"]).is_valid(good.json())
+    bad = post(service.app, "/predict", json.dumps(dict(RECORD, user_age=0)).encode())
+    assert bad.status_code == 422
+    assert check(ERROR_SCHEMA).is_valid(bad.json()), bad.text
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "--app-dir", str(SERVICE), "app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    _, err = proc.communicate(timeout=5)
-                    raise AssertionError(f"the service did not start: {err.decode()}") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+    with serve(SERVICE, "app:app") as running:
+        yield running.url
 
 
 def test_the_service_runs_under_uvicorn(server: str) -> None:

@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import ROOT
 
 pytest_plugins = ["pytester"]
+# Each run also turns schemathesis' plugin off: loaded, it blanks hypothesis' printed examples
+# for the whole process (pyproject.toml says more).
 
 CONTRACT = """\
 contract: notes
@@ -78,7 +80,7 @@ def test_a_target_crashing_on_a_nul_byte_fails_with_the_nul_shown(
     pytester: pytest.Pytester,
 ) -> None:
     project(pytester, '"\\x00" in (note or "")')  # the contract allows control characters
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the model cannot take this note*", "*'note': '\\x00'*"])
     assert "\x00" not in result.stdout.str()  # shown escaped, never raw
@@ -88,7 +90,7 @@ def test_a_target_crashing_on_a_4_byte_character_fails_naming_it(
     pytester: pytest.Pytester,
 ) -> None:
     project(pytester, 'any(ord(c) > 0xFFFF for c in (note or ""))', control="false")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the model cannot take this note*"])
     shown = result.stdout.str().split("the model cannot take this note", 1)[1]
@@ -107,7 +109,7 @@ def test_the_fixed_target_passes_and_bmp_contracts_never_send_4_bytes(
         charset="bmp",
         control="false",
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(passed=1)
 
 
@@ -115,7 +117,7 @@ def test_an_unseen_category_reaches_an_unguarded_target_only(pytester: pytest.Py
     # Valid records carry unknown kinds (map_to makes them valid): the bare target crashes on
     # one; behind @skewless.guard it receives them mapped to "b" and passes.
     project(pytester, "False", strict=True)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*KeyError*"])
     pytester.makepyfile(
@@ -128,7 +130,7 @@ def test_an_unseen_category_reaches_an_unguarded_target_only(pytester: pytest.Py
             "    guarded(record)\n"
         )
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(passed=1)
 
 
@@ -154,7 +156,7 @@ def test_a_guarded_target_never_receives_invalid_data(pytester: pytest.Pytester)
             "    assert seen == []\n"
         )
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(passed=2)
 
 
@@ -165,7 +167,13 @@ def test_the_plugin_tests_every_contract_of_a_directory(pytester: pytest.Pyteste
         "settings.load_profile('t')\n"
     )
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--skewless-contracts", str(ROOT / "contracts"), "-v"
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:schemathesis",
+        "--skewless-contracts",
+        str(ROOT / "contracts"),
+        "-v",
     )
     result.assert_outcomes(passed=2 * len(list((ROOT / "contracts").glob("*.yaml"))))
     result.stdout.fnmatch_lines(["*user_features.yaml::valid records pass both paths PASSED*"])
@@ -174,7 +182,7 @@ def test_the_plugin_tests_every_contract_of_a_directory(pytester: pytest.Pyteste
 
 def test_the_plugin_stays_out_of_the_way_without_its_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--help")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis", "--help")
     result.stdout.fnmatch_lines(["*--skewless-contracts=PATH*"])
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:schemathesis")
     result.assert_outcomes(passed=1)

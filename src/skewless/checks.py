@@ -41,6 +41,25 @@ ASTRAL_CLASS = r"[\x{10000}-\x{10FFFF}]"  # RE2 syntax: code points that need 4 
 CONTROL_BYTES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x7F))
 ASTRAL_BYTES = ((0xF0, 0xF4),)
 _ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
+# RE2's POSIX classes (`[[:alpha:]]`, ASCII only) and its `\s` (no `\v`, unlike Python's), as
+# the text inside a character class, which Python's `re` and ECMA-262 read alike.
+POSIX_CLASSES = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
+RE2_SPACE = "\\t\\n\\f\\r "
 
 
 @lru_cache(maxsize=256)

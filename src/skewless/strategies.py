@@ -37,7 +37,7 @@ except ImportError as exc:  # pragma: no cover - the message is the point
         "skewless.strategies needs hypothesis: pip install hypothesis (or skewless[dev])"
     ) from exc
 
-from skewless.checks import CONTROL_BYTES
+from skewless.checks import CONTROL_BYTES, POSIX_CLASSES, RE2_SPACE
 from skewless.dtypes import INT64_MAX, INT64_MIN
 from skewless.normalize import map_unknown_value, zone
 
@@ -187,6 +187,9 @@ def text(column: Column) -> st.SearchStrategy[str]:
         if hi is not None and lo > hi:
             raise ValueError(f"column {column.name!r}: no text fits its pattern and lengths")
         atom = re.compile(repeated.group("atom"), re.ASCII)
+        chars = _ascii_members(repeated.group("atom"), atom, column)
+        if chars is not None:  # a small class: its characters listed (from_regex is slower)
+            return st.text(st.sampled_from(chars), min_size=lo, max_size=hi)
         char = st.from_regex(atom, fullmatch=True, alphabet=alphabet(column))
         return st.text(char, min_size=lo, max_size=hi)
     matching = st.from_regex(translated, fullmatch=True, alphabet=alphabet(column))
@@ -209,6 +212,22 @@ _REPEATED = re.compile(
 )
 
 
+_WIDE_ESCAPE = re.compile(r"\\[DSWpPxuUN]")  # escapes that can match beyond ASCII
+
+
+def _ascii_members(source: str, atom: re.Pattern[str], column: Column) -> str | None:
+    """The characters a character class matches, when it matches ASCII only (`[A-Z]`,
+    `[a-z0-9.-]`, `\\d`), less those the column refuses; None for a class that reaches past
+    ASCII (`[^,]`, `.`, `\\S`) or matches nothing the column accepts."""
+    if source == "." or source.startswith("[^") or _WIDE_ESCAPE.search(source):
+        return None
+    if not source.isascii():  # `[a-zé]`: listing ASCII would leave é out
+        return None
+    refused = "" if column.allow_control else CONTROL
+    chars = "".join(c for c in map(chr, range(128)) if atom.fullmatch(c) and c not in refused)
+    return chars or None
+
+
 def _times(repeated: re.Match[str]) -> tuple[int, int | None]:
     """How many times a `_REPEATED` pattern repeats its class: (least, most or None)."""
     times = repeated.group("times")
@@ -223,23 +242,6 @@ def _times(repeated: re.Match[str]) -> tuple[int, int | None]:
     return least, int(most) if most else None
 
 
-_POSIX = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "ascii": "\\x00-\\x7f",
-    "blank": "\\t ",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": "!-/:-@\\[-`{-~",
-    "space": "\\t\\n\\v\\f\\r ",
-    "upper": "A-Z",
-    "word": "0-9A-Za-z_",
-    "xdigit": "0-9A-Fa-f",
-}
-_RE2_SPACE = "\\t\\n\\f\\r "  # RE2's \s: no \v, unlike Python's
 _FLAGS = re.compile(r"\(\?([a-zA-Z]*)(?=[:)])")
 
 
@@ -276,9 +278,9 @@ def python_pattern(pattern: str) -> re.Pattern[str]:
             if nxt == "z":
                 out.append("\\Z")
             elif nxt == "s":
-                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
+                out.append(RE2_SPACE if in_class else f"[{RE2_SPACE}]")
             elif nxt == "S" and not in_class:
-                out.append(f"[^{_RE2_SPACE}]")
+                out.append(f"[^{RE2_SPACE}]")
             elif nxt == "S":
                 raise ValueError("RE2 \\S inside a character class has no Python spelling")
             else:
@@ -289,9 +291,9 @@ def python_pattern(pattern: str) -> re.Pattern[str]:
             if ch == "[" and pattern[i + 1 : i + 2] == ":":
                 end = pattern.find(":]", i + 2)
                 name = pattern[i + 2 : end] if end > 0 else ""
-                if name not in _POSIX:
+                if name not in POSIX_CLASSES:
                     raise ValueError(f"POSIX class [:{name}:] has no Python spelling")
-                out.append(_POSIX[name])
+                out.append(POSIX_CLASSES[name])
                 i = end + 2
                 continue
             if ch == "]" and out[-1] not in ("[", "[^"):
