@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from skewless.errors import ContractError
+    from skewless.fuzzer import FuzzReport
 
 TEXT_LIMIT = 50
 MACHINE_LIMIT = 1000
@@ -238,18 +239,74 @@ def _md(text: str) -> str:
     return safe
 
 
+def fuzz_text(console: Console, report: FuzzReport) -> None:
+    """The tally by class, then each finding with its smallest input."""
+    from rich.table import Table
+    from rich.text import Text
+
+    strict = "invalid inputs must be rejected" if report.expect_rejection else "crashes only"
+    console.print(
+        Text(
+            f"skewless fuzz: {report.contract} {report.version} ({report.env or 'any'} env) "
+            f"against {printable(report.target)}; seed {report.seed}, up to "
+            f"{report.examples} inputs a class; findings: {strict}"
+        ),
+        soft_wrap=True,
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    for heading in (
+        "class",
+        "columns",
+        "contract says",
+        "tried",
+        "accepted",
+        "rejected",
+        "crashed",
+    ):
+        numeric = heading in ("tried", "accepted", "rejected", "crashed")
+        table.add_column(heading, justify="right" if numeric else "left")
+    for t in report.tallies:
+        columns = ", ".join(escape_name(c) for c in t.columns if c) or "-"
+        style = "bold red" if t.finding is not None else ""
+        table.add_row(
+            Text(t.name, style=style),
+            Text(columns if len(columns) <= 40 else f"{len(t.columns)} columns"),
+            Text("valid" if t.valid else f"invalid: {t.code}"),
+            *(Text(str(n)) for n in (t.tried, t.accepted, t.rejected, t.crashed)),
+        )
+    console.print(table)
+    for f in report.findings:
+        where = "" if f.column is None else f" at {escape_name(f.column)}"
+        console.print(
+            Text.assemble(
+                ("FINDING ", "bold red"), f"{f.name}{where}: {f.result.outcome} ({f.result.detail})"
+            ),
+            soft_wrap=True,
+        )
+        console.print(Text(f"  smallest input: {f.shown}"), soft_wrap=True)
+        console.print(Text(f"  replay with: --seed {report.seed} --only {f.name}"), soft_wrap=True)
+    verdict = ("PASS ", "bold green") if report.ok else ("FAIL ", "bold red")
+    found = counted(len(report.findings), "finding") if report.findings else "no finding"
+    console.print(
+        Text.assemble(
+            verdict, f"{found} in {report.tried:,} inputs over {len(report.tallies)} classes"
+        )
+    )
+
+
 class ChunkProgress:
     """A progress line on stderr for runs longer than a couple of seconds, on a terminal only
     (never in CI, never with --quiet)."""
 
     DELAY = 2.0
 
-    def __init__(self, source: str, *, enabled: bool) -> None:
+    def __init__(self, source: str, *, enabled: bool, unit: str = "rows") -> None:
         import os
         import sys
         import time
 
         self.source = source
+        self.unit = unit
         self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
         self.started = time.monotonic()
         self.rows = 0
@@ -272,7 +329,7 @@ class ChunkProgress:
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
-                TextColumn("{task.completed:,} rows"),
+                TextColumn("{task.completed:,} " + self.unit),
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,
