@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve serve clean
+.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve bench-generate serve fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ bench-record: $(STAMP)
 bench-serve: $(STAMP)
 	$(BIN)/python bench/bench_serve.py
 	$(BIN)/python bench/bench_serve.py --app echo
+
+bench-generate: $(STAMP)
+	$(BIN)/python bench/bench_generate.py
+
+# The example inference service fed every class of valid and adversarial request, in-process.
+fuzz: $(STAMP)
+	$(BIN)/skewless fuzz contracts/user_features.yaml --app app:app --app-dir examples/inference_service
 
 # The example inference service (examples/inference_service) on http://127.0.0.1:8000.
 serve: $(STAMP)
