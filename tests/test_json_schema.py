@@ -5,7 +5,7 @@ writes to reach every adversarial class and RE2's own pattern spellings), in eve
 
 - the record and body schemas are valid Draft 2020-12 (the metaschema), and compile in
   jsonschema-rs, the Rust validator schemathesis checks responses with;
-- every valid record (`strategies.records`, `adversarial.nasty`) passes the schema;
+- every valid record (`strategies.records`, `nasty.records`) passes the schema;
 - every adversarial case of a class JSON Schema can express is refused by the schema exactly as
   the record validator refuses it; the classes it cannot express are `NOT_EXPRESSED`'s.
 
@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import skewless
-from skewless import adversarial, strategies
+from skewless import adversarial, nasty, strategies
 from skewless.adversarial import Case
 from skewless.checks import fullmatcher
 from skewless.contract import Contract, Env
@@ -184,7 +184,7 @@ def test_an_optional_nullable_column_may_be_left_out_an_optional_other_may_not()
 def test_every_valid_record_passes_the_schema(contract: Contract, data: st.DataObject) -> None:
     env = data.draw(st.sampled_from(ENVS), label="env")
     record = data.draw(
-        strategies.records(contract, env=env) | adversarial.nasty(contract, env=env), label="record"
+        strategies.records(contract, env=env) | nasty.records(contract, env=env), label="record"
     )
     assert skewless_accepts(contract, record, env)
     check = validator(contract, env)

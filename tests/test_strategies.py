@@ -5,7 +5,7 @@ reach every adversarial class (an ASCII string without a pattern, a zone with 30
 patterns in RE2's own spelling, a unique column with three values), in every environment:
 
 - valid records (`strategies.records`, JSON-like and Python objects) and valid-but-nasty ones
-  (`adversarial.nasty`) pass the record path and the batch path (the records as one JSON Lines
+  (`nasty.records`) pass the record path and the batch path (the records as one JSON Lines
   chunk of the batch engine, as `skewless.io.JsonlSource` builds it); payload bytes
   (`strategies.payloads`) pass `validate_body`; frames (`strategies.frames`) pass
   `contract.validate`;
@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import skewless
-from skewless import adversarial, strategies
+from skewless import adversarial, nasty, strategies
 from skewless.adversarial import BODIES, DEFECTS, STRUCTURE, Case
 from skewless.batch import compile_contract
 from skewless.checks import CHECKS, ROW_SPANNING, fullmatcher
@@ -193,7 +193,7 @@ def test_valid_records_nasty_records_and_payloads_pass(
     env = data.draw(st.sampled_from(ENVS), label="env")
     python = data.draw(st.booleans(), label="python")
     drawn = data.draw(st.lists(strategies.records(contract, env=env, python=python), max_size=3))
-    drawn += data.draw(st.lists(adversarial.nasty(contract, env=env, python=python), max_size=3))
+    drawn += data.draw(st.lists(nasty.records(contract, env=env, python=python), max_size=3))
     if drawn:
         for record, online, batch in zip(
             drawn,

@@ -39,7 +39,7 @@ def fuzz(contract: Contract | str | Path, *, env: Env | None = "serving") -> Cal
     """Feed the decorated test from `contract` (see the module docstring)."""
     from hypothesis import given
 
-    from skewless import adversarial, strategies
+    from skewless import adversarial, nasty, strategies
 
     loaded = load(contract)
 
@@ -51,7 +51,8 @@ def fuzz(contract: Contract | str | Path, *, env: Env | None = "serving") -> Cal
                 "name the parameter after what it should receive"
             )
         made: dict[str, Callable[[], Any]] = {
-            "record": lambda: strategies.records(loaded, env=env),
+            # Valid records, a share of them nasty (4-byte UTF-8, extremes, DST edges).
+            "record": lambda: strategies.records(loaded, env=env) | nasty.records(loaded, env=env),
             "frame": lambda: strategies.frames(loaded, env=env),
             "payload": lambda: strategies.payloads(loaded, env=env),
             "case": lambda: adversarial.cases(loaded, env=env),

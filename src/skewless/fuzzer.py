@@ -209,7 +209,7 @@ def _inputs(
     """The class's inputs, shaped as the target takes them, each with its column."""
     from hypothesis import strategies as st
 
-    from skewless import adversarial, strategies
+    from skewless import adversarial, nasty, strategies
 
     python = target.takes == "frame"
     made: st.SearchStrategy[Any]
@@ -223,7 +223,7 @@ def _inputs(
         return st.tuples(made, st.none())
     if name == "nasty":
         return st.tuples(
-            adversarial.nasty(contract, env=env, python=python).map(lambda r: _shaped(target, r)),
+            nasty.records(contract, env=env, python=python).map(lambda r: _shaped(target, r)),
             st.none(),
         )
     cases = adversarial.cases(contract, env=env, python=python, only={name})
