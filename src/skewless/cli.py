@@ -27,7 +27,8 @@ PASS, FINDINGS, CANNOT_JUDGE = 0, 1, 2
 app = typer.Typer(
     name="skewless",
     help=(
-        "Data contracts for ML systems: validate batch data against a YAML contract.\n\n"
+        "Data contracts for ML systems: validate data against a YAML contract (validate, "
+        "lint), profile it for drift checks (profile), fuzz functions and apps from it (fuzz).\n\n"
         "Exit codes: 0 pass, 1 violations found, 2 could not judge (bad contract, unreadable "
         "input, bad usage)."
     ),
@@ -53,6 +54,20 @@ class EnvChoice(StrEnum):
 
 ContractPath = Annotated[
     Path, typer.Argument(help="The contract YAML file.", show_default=False, metavar="CONTRACT")
+]
+ChunkRows = Annotated[
+    int,
+    typer.Option(
+        "--chunk-rows", min=1, help="Rows read at a time: memory is bounded by the chunk."
+    ),
+]
+Table = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time
+    typer.Option(help="With a database URL: the table to read.", metavar="NAME"),
+]
+Query = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="With a database URL: the query whose rows to read.", metavar="SQL"),
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display (it only shows on a terminal).")
@@ -140,22 +155,9 @@ def validate(
             metavar="PATH",
         ),
     ] = None,
-    chunk_rows: Annotated[
-        int,
-        typer.Option(
-            "--chunk-rows",
-            min=1,
-            help="Rows read and validated at a time: memory is bounded by the chunk.",
-        ),
-    ] = DEFAULT_CHUNK_ROWS,
-    table: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="With a database URL: the table to validate.", metavar="NAME"),
-    ] = None,
-    query: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="With a database URL: the query whose rows to validate.", metavar="SQL"),
-    ] = None,
+    chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
+    table: Table = None,
+    query: Query = None,
     quiet: Quiet = False,
 ) -> None:
     """Validate data against a contract, report every violation, optionally split the rows.
@@ -265,6 +267,114 @@ def lint(
             markup=False,
         )
     raise typer.Exit(worst)
+
+
+@app.command()
+def profile(
+    contract: ContractPath,
+    data: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(
+            help="Sources to profile as one dataset (parts of it): files, Parquet datasets, "
+            "a SQLAlchemy URL with --table or --query.",
+            show_default=False,
+            metavar="DATA",
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output", "-o", help="Write the profile here (JSON); default: stdout.", metavar="PATH"
+        ),
+    ] = None,
+    merge: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            "--merge",
+            help="Add a profile written before (another part, another machine); repeatable.",
+            metavar="PROFILE",
+        ),
+    ] = None,
+    env: Annotated[
+        Optional[EnvChoice],  # noqa: UP045
+        typer.Option(help="Which data this is: training (a baseline) or serving."),
+    ] = None,
+    chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
+    table: Table = None,
+    query: Query = None,
+    quiet: Quiet = False,
+) -> None:
+    """Profile data for drift checks: per column, counts, nulls, a quantile sketch, categories,
+    hours and zone offsets (docs/drift.md has the format). Profiles merge exactly.
+
+    Exit 0 when the profile is written, 2 when the contract, a source or a profile to merge
+    cannot be read, or the output cannot be written.
+
+    Examples:
+
+      skewless profile contracts/user_features.yaml train.parquet --env training -o baseline.json
+
+      skewless profile contracts/user_features.yaml part-2.parquet --merge part-1.json -o all.json
+    """
+    from skewless.errors import OutputError
+    from skewless.io import open_source
+    from skewless.profile import Profile, profile_source
+    from skewless.render import ChunkProgress
+
+    if not data and not merge:
+        _fail("give DATA to profile, or --merge profiles to add up")
+    if output is not None and not (output.parent if str(output.parent) else Path(".")).is_dir():
+        _fail(f"{escape_name(str(output))}: the directory {output.parent} does not exist")
+    try:
+        loaded = load_contract(contract)
+    except ContractError as exc:
+        _fail(f"the contract does not load: {printable(str(exc))}")
+    whole = Profile(loaded.name, loaded.version, env.value if env is not None else None)
+    for path in merge or []:
+        try:
+            part = Profile.from_json(path.read_bytes())
+        except OSError as exc:
+            _fail(f"{escape_name(str(path))}: {exc.strerror or exc}")
+        except ValueError as exc:
+            _fail(f"{escape_name(str(path))}: {printable(str(exc))}")
+        try:
+            whole.merge(part)
+        except ValueError as exc:
+            _fail(f"{escape_name(str(path))}: {printable(str(exc))}")
+    for spec in data or []:
+        try:
+            source = open_source(spec, table=table, query=query)
+            with ChunkProgress(source.name, enabled=not quiet) as progress:
+                whole.merge(
+                    profile_source(
+                        loaded,
+                        source,
+                        env=whole.env,
+                        chunk_rows=chunk_rows,
+                        on_chunk=progress.advance,
+                    )
+                )
+        except InputError as exc:
+            _fail(f"{escape_name(exc.source)}: {exc.message}")
+    text = whole.to_json() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        raise typer.Exit(PASS)
+    from skewless.quarantine import AtomicFile
+
+    try:
+        written = AtomicFile(output)
+        written.file.write(text.encode("ascii"))
+        written.commit()
+    except OutputError as exc:
+        _fail(f"{escape_name(exc.target)}: {exc.message}")
+    except OSError as exc:
+        _fail(f"{escape_name(str(output))}: {exc.strerror or exc}")
+    where = escape_name(str(output))
+    _err_console().print(
+        f"profiled {whole.rows:,} rows, {len(whole.columns)} columns, into {where}", markup=False
+    )
+    raise typer.Exit(PASS)
 
 
 class Takes(StrEnum):

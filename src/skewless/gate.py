@@ -158,7 +158,7 @@ def _contract(contract: Contract | str | Path) -> Contract:
     return contract if isinstance(contract, Contract) else load_contract(contract)
 
 
-def _source(data: Any, *, table: str | None = None, query: str | None = None) -> Source:
+def source_of(data: Any, *, table: str | None = None, query: str | None = None) -> Source:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
@@ -188,7 +188,7 @@ def validate(
     """
     return run_gate(
         _contract(contract),
-        _source(data, table=table, query=query),
+        source_of(data, table=table, query=query),
         env=env,
         valid_out=valid_out,
         quarantine=quarantine,
