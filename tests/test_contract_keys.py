@@ -414,6 +414,39 @@ def test_pii() -> None:
     assert "jane" not in str(report.to_dict())
 
 
+def test_drift() -> None:
+    from skewless.drift import thresholds_for
+
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ndrift: {ks: 0.08, min_rows: 5000}\ncolumns:\n"
+        "  a: {type: integer, drift: {ks: 0.2, alpha: 0.01}}\n  b: {type: category, values: [x]}\n"
+    )
+    a, b = contract.columns
+    assert thresholds_for(contract, a)["ks"] == 0.2  # the column's, over the contract's
+    assert thresholds_for(contract, a)["alpha"] == 0.01
+    assert thresholds_for(contract, b)["ks"] == 0.08  # the contract's, over the default
+    assert thresholds_for(contract, b)["min_rows"] == 5000
+    assert thresholds_for(contract, b)["psi"] == 0.2  # the default
+    for bad, code in [
+        ("{ks: 1.5}", ContractErrorCode.INVALID_VALUE),
+        ("{alpha: 1}", ContractErrorCode.INVALID_VALUE),
+        ("{psi: 0}", ContractErrorCode.INVALID_VALUE),
+        ("{ks: '0.1'}", ContractErrorCode.INVALID_TYPE),
+        ("{ks: true}", ContractErrorCode.INVALID_TYPE),
+        ("{kss: 0.1}", ContractErrorCode.UNKNOWN_KEY),
+        ("{min_rows: 1.5}", ContractErrorCode.INVALID_TYPE),
+        ("[ks]", ContractErrorCode.INVALID_TYPE),
+    ]:
+        error = refused(
+            f"contract: t\nversion: 1.0.0\ndrift: {bad}\ncolumns:\n  a: {{type: date}}\n"
+        )
+        assert error.code == code, bad
+        column = refused(
+            f"contract: t\nversion: 1.0.0\ncolumns:\n  a: {{type: date, drift: {bad}}}\n"
+        )
+        assert column.code == code, bad
+
+
 # --- numbers ----------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -28,9 +28,10 @@ app = typer.Typer(
     name="skewless",
     help=(
         "Data contracts for ML systems: validate data against a YAML contract (validate, "
-        "lint), profile it for drift checks (profile), fuzz functions and apps from it (fuzz).\n\n"
-        "Exit codes: 0 pass, 1 violations found, 2 could not judge (bad contract, unreadable "
-        "input, bad usage)."
+        "lint), check it for drift against training (profile, drift), fuzz functions and apps "
+        "from it (fuzz).\n\n"
+        "Exit codes: 0 pass, 1 findings (violations, drift), 2 could not judge (bad contract, "
+        "unreadable input, bad usage)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -317,9 +318,6 @@ def profile(
       skewless profile contracts/user_features.yaml part-2.parquet --merge part-1.json -o all.json
     """
     from skewless.errors import OutputError
-    from skewless.io import open_source
-    from skewless.profile import Profile, profile_source
-    from skewless.render import ChunkProgress
 
     if not data and not merge:
         _fail("give DATA to profile, or --merge profiles to add up")
@@ -329,33 +327,16 @@ def profile(
         loaded = load_contract(contract)
     except ContractError as exc:
         _fail(f"the contract does not load: {printable(str(exc))}")
-    whole = Profile(loaded.name, loaded.version, env.value if env is not None else None)
-    for path in merge or []:
-        try:
-            part = Profile.from_json(path.read_bytes())
-        except OSError as exc:
-            _fail(f"{escape_name(str(path))}: {exc.strerror or exc}")
-        except ValueError as exc:
-            _fail(f"{escape_name(str(path))}: {printable(str(exc))}")
-        try:
-            whole.merge(part)
-        except ValueError as exc:
-            _fail(f"{escape_name(str(path))}: {printable(str(exc))}")
-    for spec in data or []:
-        try:
-            source = open_source(spec, table=table, query=query)
-            with ChunkProgress(source.name, enabled=not quiet) as progress:
-                whole.merge(
-                    profile_source(
-                        loaded,
-                        source,
-                        env=whole.env,
-                        chunk_rows=chunk_rows,
-                        on_chunk=progress.advance,
-                    )
-                )
-        except InputError as exc:
-            _fail(f"{escape_name(exc.source)}: {exc.message}")
+    whole = _profile_all(
+        loaded,
+        data or [],
+        merge or [],
+        env.value if env is not None else None,
+        chunk_rows,
+        table,
+        query,
+        quiet,
+    )
     text = whole.to_json() + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -375,6 +356,138 @@ def profile(
         f"profiled {whole.rows:,} rows, {len(whole.columns)} columns, into {where}", markup=False
     )
     raise typer.Exit(PASS)
+
+
+@app.command()
+def drift(
+    contract: ContractPath,
+    data: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(
+            help="Current data, profiled as one dataset (or give --current profiles).",
+            show_default=False,
+            metavar="DATA",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path,
+        typer.Option(
+            "--baseline", help="The training profile (skewless profile).", metavar="PROFILE"
+        ),
+    ] = Path("baseline.json"),
+    current: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            "--current",
+            help="A profile of current data, instead of or with DATA.",
+            metavar="PROFILE",
+        ),
+    ] = None,
+    env: Annotated[
+        EnvChoice, typer.Option(help="Which data the current data is.")
+    ] = EnvChoice.serving,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="text for people, json for programs.")
+    ] = Format.text,
+    chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
+    table: Table = None,
+    query: Query = None,
+    quiet: Quiet = False,
+) -> None:
+    """Check current data against a training profile: per column KS, PSI, chi-square,
+    Jensen-Shannon, null rate and unseen categories, with the contract's thresholds.
+
+    A column drifts when an effect size reaches its threshold and the difference is
+    significant, with enough rows on both sides (docs/drift.md). Columns the contract does not
+    declare for the environment (a label at serving) fail the check too.
+
+    Exit 0 when nothing drifted, 1 when something did, 2 when the contract, the baseline or the
+    data cannot be read.
+
+    Examples:
+
+      skewless drift contracts/user_features.yaml serving.parquet --baseline baseline.json
+
+      skewless drift contracts/user_features.yaml --current today.json --baseline baseline.json
+    """
+    try:
+        from skewless.drift import compare
+    except ImportError:  # pragma: no cover - an install without the drift extra
+        _fail("skewless drift needs scipy: pip install 'skewless[drift]'")
+    from skewless.render import drift_text
+
+    if not data and not current:
+        _fail("give DATA, or --current profiles, to compare with the baseline")
+    if output_format not in (Format.text, Format.json):
+        _fail("skewless drift writes --format text or json")
+    try:
+        loaded = load_contract(contract)
+    except ContractError as exc:
+        _fail(f"the contract does not load: {printable(str(exc))}")
+    before = _read_profile(baseline)
+    now = _profile_all(
+        loaded, data or [], current or [], env.value, chunk_rows, table, query, quiet
+    )
+    try:
+        report = compare(loaded, before, now)
+    except ValueError as exc:
+        _fail(printable(str(exc)))
+    if output_format is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=True, indent=2) + "\n")
+    else:
+        drift_text(_out_console(), report)
+    raise typer.Exit(PASS if report.ok else FINDINGS)
+
+
+def _read_profile(path: Path) -> Any:
+    from skewless.profile import Profile
+
+    try:
+        return Profile.from_json(path.read_bytes())
+    except OSError as exc:
+        _fail(f"{escape_name(str(path))}: {exc.strerror or exc}")
+    except ValueError as exc:
+        _fail(f"{escape_name(str(path))}: {printable(str(exc))}")
+
+
+def _profile_all(
+    contract: Any,
+    data: list[str],
+    profiles: list[Path],
+    env: str | None,
+    chunk_rows: int,
+    table: str | None,
+    query: str | None,
+    quiet: bool,
+) -> Any:
+    """Every DATA profiled and every profile file added, as one profile."""
+    from skewless.io import open_source
+    from skewless.profile import Profile, profile_source
+    from skewless.render import ChunkProgress
+
+    whole = Profile(contract.name, contract.version, env)  # type: ignore[arg-type]
+    for path in profiles:
+        try:
+            whole.merge(_read_profile(path))
+        except ValueError as exc:
+            _fail(f"{escape_name(str(path))}: {printable(str(exc))}")
+    for spec in data:
+        try:
+            source = open_source(spec, table=table, query=query)
+            with ChunkProgress(source.name, enabled=not quiet) as progress:
+                part = profile_source(
+                    contract,
+                    source,
+                    env=whole.env,
+                    chunk_rows=chunk_rows,
+                    on_chunk=progress.advance,
+                )
+        except InputError as exc:
+            _fail(f"{escape_name(exc.source)}: {exc.message}")
+        whole.merge(part)
+    return whole
 
 
 class Takes(StrEnum):

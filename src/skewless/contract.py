@@ -55,6 +55,22 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
+# Drift checks (skewless.drift): each statistic's threshold, an effect size, and the guards of
+# every check: the significance level and the least rows on each side. A contract's `drift:`
+# (top level, then per column) sets some of them; these are the rest.
+DRIFT_DEFAULTS: dict[str, float] = {
+    "ks": 0.05,
+    "psi": 0.2,
+    "chi2": 0.1,
+    "js": 0.1,
+    "null_rate": 0.02,
+    "unseen_rate": 0.01,
+    "alpha": 0.001,
+    "min_rows": 1000,
+}
+DriftLimits = tuple[tuple[str, float], ...]  # (statistic, threshold) pairs, as declared
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a contract; keys that do not apply to its type keep their defaults."""
@@ -88,6 +104,7 @@ class Column:
     naive: Literal["reject", "assume"] = "reject"
     other_zones: Literal["convert", "reject"] = "convert"
     cadence: str | None = None  # e.g. "5min": expected spacing of sorted distinct values (batch)
+    drift: DriftLimits = ()  # thresholds for drift checks over the contract's (docs/drift.md)
     # where the column was declared, for messages
     line: int | None = None
 
@@ -126,6 +143,7 @@ class Contract:
     timezone: str | None = None
     extra_columns: Literal["reject", "allow", "drop"] = "reject"
     checks: TableChecks = field(default_factory=TableChecks)
+    drift: DriftLimits = ()  # thresholds for drift checks, over the built-in DRIFT_DEFAULTS
     source: str | None = None  # the file it came from
 
     @property

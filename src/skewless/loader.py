@@ -19,10 +19,12 @@ import yaml
 
 from skewless.contract import (
     COLUMN_TYPES,
+    DRIFT_DEFAULTS,
     ENVS,
     UNSET,
     Column,
     Contract,
+    DriftLimits,
     TableChecks,
 )
 from skewless.errors import ContractError
@@ -46,6 +48,7 @@ TOP_KEYS = (
     "extra_columns",
     "columns",
     "checks",
+    "drift",
 )
 COMMON_KEYS = (
     "type",
@@ -57,6 +60,7 @@ COMMON_KEYS = (
     "coerce",
     "only_in",
     "pii",
+    "drift",
 )
 KEYS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "integer": ("min", "max"),
@@ -206,6 +210,7 @@ def _contract(root: Node) -> Contract:
     checks = TableChecks()
     if "checks" in keys:
         checks = _table_checks(keys["checks"][1], by_name)
+    drift = _drift(keys["drift"][1]) if "drift" in keys else ()
 
     return Contract(
         name=name,
@@ -216,6 +221,7 @@ def _contract(root: Node) -> Contract:
         timezone=timezone,
         extra_columns=extra,  # type: ignore[arg-type]
         checks=checks,
+        drift=drift,
         source=root.file,
     )
 
@@ -287,6 +293,8 @@ def _column(name: str, at: Node, default_zone: str | None) -> Column:
         val["description"] = node.string()
     if (node := get("only_in")) is not None:
         val["only_in"] = node.choice(ENVS)
+    if (node := get("drift")) is not None:
+        val["drift"] = _drift(node)
 
     if ctype in ("integer", "float"):
         for key in ("min", "max"):
@@ -455,6 +463,26 @@ def _fill_value(at: Node, column: Column) -> Any:
             f"fill_null {raw!r} fails the column: {kind.code.value}, {kind.message(column)}",
         )
     return value
+
+
+def _drift(at: Node) -> DriftLimits:
+    """`drift: {ks: 0.1, min_rows: 5000, ...}`: thresholds for drift checks (docs/drift.md)."""
+    keys = at.mapping("a mapping of drift thresholds (ks, psi, chi2, js, null_rate, ...)")
+    _check_keys(keys, tuple(DRIFT_DEFAULTS))
+    out: list[tuple[str, float]] = []
+    for key, (_, node) in keys.items():
+        if key == "min_rows":
+            out.append((key, node.count()))
+            continue
+        value = node.value()
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            node.fail(E.INVALID_TYPE, f"expected a number, found {type_name(value)} {value!r}")
+        top = 1.0 if key in ("ks", "js", "null_rate", "unseen_rate", "alpha") else math.inf
+        if not 0 < value <= top or (key == "alpha" and value >= 1):
+            bounds = "between 0 and 1" if top == 1.0 else "above 0"
+            node.fail(E.INVALID_VALUE, f"drift {key} {value!r} is not {bounds}")
+        out.append((key, float(value)))
+    return tuple(out)
 
 
 def _table_checks(at: Node, by_name: dict[str, Column]) -> TableChecks:

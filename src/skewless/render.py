@@ -16,6 +16,7 @@ from skewless.report import Report, counted, escape_name, printable
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from skewless.drift import DriftReport
     from skewless.errors import ContractError
     from skewless.fuzzer import FuzzReport
 
@@ -292,6 +293,57 @@ def fuzz_text(console: Console, report: FuzzReport) -> None:
             verdict, f"{found} in {report.tried:,} inputs over {len(report.tallies)} classes"
         )
     )
+
+
+def drift_text(console: Console, report: DriftReport) -> None:
+    """Per column, each statistic against its threshold; drifted ones first in the verdict."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(
+        Text(
+            f"skewless drift: {report.contract} {report.version}: {report.current_rows:,} rows "
+            f"against a baseline of {report.baseline_rows:,}"
+        ),
+        soft_wrap=True,
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    for heading in ("column", "statistic", "value", "threshold", "p-value", "verdict"):
+        numeric = heading in ("value", "threshold", "p-value")
+        table.add_column(heading, justify="right" if numeric else "left")
+    for column in report.columns:
+        name = escape_name(column.column)
+        if column.skipped is not None:
+            table.add_row(Text(name), Text("-"), Text(""), Text(""), Text(""), Text(column.skipped))
+        for stat in column.statistics:
+            label = f"{stat.name} ({stat.part})" if stat.part else stat.name
+            verdict = Text("DRIFT", style="bold red") if stat.drifted else Text("ok")
+            table.add_row(
+                Text(name),
+                Text(label),
+                Text(f"{stat.value:.4g}"),
+                Text(f"{stat.threshold:g}"),
+                Text("" if stat.pvalue is None else f"{stat.pvalue:.2g}"),
+                verdict,
+            )
+    console.print(table)
+    for name, rows in report.undeclared.items():
+        console.print(
+            Text.assemble(
+                ("UNDECLARED ", "bold red"),
+                f"{escape_name(name)}: in {rows:,} rows of current data, not in the contract "
+                "for this environment nor in the baseline",
+            ),
+            soft_wrap=True,
+        )
+    drifted = [escape_name(c.column) for c in report.columns if c.drifted]
+    if report.ok:
+        console.print(Text.assemble(("PASS ", "bold green"), "no drift"))
+        return
+    found = [f"drift in {', '.join(drifted)}"] if drifted else []
+    if report.undeclared:
+        found.append(f"undeclared {', '.join(escape_name(n) for n in report.undeclared)}")
+    console.print(Text.assemble(("FAIL ", "bold red"), "; ".join(found)), soft_wrap=True)
 
 
 class ChunkProgress:
