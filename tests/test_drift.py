@@ -299,3 +299,31 @@ def test_what_cannot_be_compared_exits_2(files: Path, args: tuple[str, ...], mes
     run = skewless_cli("drift", files / "probe.yaml", *args, cwd=files)
     assert run.code == 2, run.out + run.err
     assert message in run.error_line()
+
+
+def test_five_minute_aggregates_replaced_by_ten_second_samples() -> None:
+    """Serving features aggregated every 10 seconds where training used 5-minute windows: the
+    contract's `cadence` reports each row off the declared spacing (`cadence_mismatch`)."""
+    windows = skewless.loads_contract(
+        "contract: windows\nversion: 1.0.0\ncolumns:\n"
+        "  window_start: {type: datetime, timezone: UTC, cadence: 5min}\n"
+        "  clicks: {type: integer, min: 0}\n"
+    )
+    start = pd.Timestamp("2024-03-04", tz="UTC")
+    training = pd.DataFrame(
+        {"window_start": start + pd.to_timedelta(np.arange(288) * 5, unit="min"), "clicks": 1}
+    )
+    serving = pd.DataFrame(
+        {"window_start": start + pd.to_timedelta(np.arange(288) * 10, unit="s"), "clicks": 1}
+    )
+    assert windows.validate(training).ok
+    report = windows.validate(serving)
+    found = {(v.code, v.column) for v in report.violations}
+    assert found == {("cadence_mismatch", "window_start")}
+    assert report.rows_failed == len(serving) - 1  # every sample after the first is too soon
+    coarse = pd.DataFrame(
+        {"window_start": start + pd.to_timedelta(np.arange(144) * 10, unit="min"), "clicks": 1}
+    )  # too coarse: every other window missing
+    assert {(v.code, v.column) for v in windows.validate(coarse).violations} == {
+        ("cadence_mismatch", "window_start")
+    }
