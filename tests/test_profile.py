@@ -191,9 +191,30 @@ def test_the_json_form_round_trips(contract: Any) -> None:
     assert doc["env"] == "training"
 
 
+HEAD = '{"format": "skewless-profile/1", "contract": "x", "version": "1.0.0", '
+COUNTS = '{"type": "datetime", "rows": 1, "nulls": 0, "invalid": 0, "nans": 0, "infinities": 0'
+
+
 @pytest.mark.parametrize(
     "text",
-    ["", "[]", "{}", '{"format": "skewless-profile/1"}', "\x00", '{"format": "other"}', "{" * 99],
+    [
+        "",
+        "[]",
+        "{}",
+        '{"format": "skewless-profile/1"}',
+        "\x00",
+        '{"format": "other"}',
+        "{" * 99,
+        "[" * 100_000,
+        HEAD + '"rows": 1, "columns": []}',
+        HEAD + '"rows": "many", "columns": {}}',
+        HEAD + '"rows": 1, "columns": {}, "undeclared": [1]}',
+        HEAD + '"rows": 1, "columns": {"a": {"type": "integer", "rows": 1}}}',
+        HEAD + '"rows": 1, "columns": {"a": ' + COUNTS + ', "hours": [1], "weekdays": [],'
+        ' "offsets": {}}}}',
+        HEAD + '"rows": 1, "columns": {"a": ' + COUNTS + ', "sketch": {"zero": 0,'
+        ' "positive": {"x": 1}, "negative": {}}}}}',
+    ],
 )
 def test_what_is_not_a_profile_is_refused_clearly(text: str) -> None:
     with pytest.raises(ValueError, match="profile"):

@@ -229,6 +229,8 @@ class ColumnProfile:
         if "hours" in doc:
             made.hours = [int(n) for n in doc["hours"]]
             made.weekdays = [int(n) for n in doc["weekdays"]]
+            if len(made.hours) != 24 or len(made.weekdays) != 7:
+                raise ValueError(f"column {name!r}: 24 hours and 7 weekdays expected")
             made.offsets = Counter({str(k): int(n) for k, n in doc["offsets"].items()})
         return made
 
@@ -301,7 +303,7 @@ class Profile:
     def from_json(cls, text: str | bytes) -> Profile:
         try:
             return cls.from_dict(json.loads(text))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise ValueError(f"not a readable skewless profile: {exc}") from None
 
 
