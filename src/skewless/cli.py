@@ -317,12 +317,10 @@ def profile(
 
       skewless profile contracts/user_features.yaml part-2.parquet --merge part-1.json -o all.json
     """
-    from skewless.errors import OutputError
-
     if not data and not merge:
         _fail("give DATA to profile, or --merge profiles to add up")
-    if output is not None and not (output.parent if str(output.parent) else Path(".")).is_dir():
-        _fail(f"{escape_name(str(output))}: the directory {output.parent} does not exist")
+    if output is not None:
+        _writable(output)
     try:
         loaded = load_contract(contract)
     except ContractError as exc:
@@ -341,16 +339,7 @@ def profile(
     if output is None:
         sys.stdout.write(text)
         raise typer.Exit(PASS)
-    from skewless.quarantine import AtomicFile
-
-    try:
-        written = AtomicFile(output)
-        written.file.write(text.encode("ascii"))
-        written.commit()
-    except OutputError as exc:
-        _fail(f"{escape_name(exc.target)}: {exc.message}")
-    except OSError as exc:
-        _fail(f"{escape_name(str(output))}: {exc.strerror or exc}")
+    _write_atomically(output, text.encode("ascii"))
     where = escape_name(str(output))
     _err_console().print(
         f"profiled {whole.rows:,} rows, {len(whole.columns)} columns, into {where}", markup=False
@@ -389,6 +378,14 @@ def drift(
     output_format: Annotated[
         Format, typer.Option("--format", "-f", help="text for people, json for programs.")
     ] = Format.text,
+    html_out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--html",
+            help="Also write an HTML report, a plot per drifted column (no script).",
+            metavar="PATH",
+        ),
+    ] = None,
     chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
     table: Table = None,
     query: Query = None,
@@ -424,6 +421,8 @@ def drift(
         loaded = load_contract(contract)
     except ContractError as exc:
         _fail(f"the contract does not load: {printable(str(exc))}")
+    if html_out is not None:
+        _writable(html_out)
     before = _read_profile(baseline)
     now = _profile_all(
         loaded, data or [], current or [], env.value, chunk_rows, table, query, quiet
@@ -432,6 +431,10 @@ def drift(
         report = compare(loaded, before, now)
     except ValueError as exc:
         _fail(printable(str(exc)))
+    if html_out is not None:
+        from skewless.drift_html import drift_html
+
+        _write_atomically(html_out, drift_html(report, before, now).encode("utf-8"))
     if output_format is Format.json:
         import json
 
@@ -439,6 +442,27 @@ def drift(
     else:
         drift_text(_out_console(), report)
     raise typer.Exit(PASS if report.ok else FINDINGS)
+
+
+def _writable(path: Path) -> None:
+    """Refuse an output path whose directory does not exist, before any work is done."""
+    if not (path.parent if str(path.parent) else Path(".")).is_dir():
+        _fail(f"{escape_name(str(path))}: the directory {path.parent} does not exist")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """The whole file at `path`, or nothing (written under a hidden name, then renamed)."""
+    from skewless.errors import OutputError
+    from skewless.quarantine import AtomicFile
+
+    try:
+        written = AtomicFile(path)
+        written.file.write(data)
+        written.commit()
+    except OutputError as exc:
+        _fail(f"{escape_name(exc.target)}: {exc.message}")
+    except OSError as exc:
+        _fail(f"{escape_name(str(path))}: {exc.strerror or exc}")
 
 
 def _read_profile(path: Path) -> Any:

@@ -147,15 +147,23 @@ def ks(baseline: Sketch, current: Sketch) -> tuple[float, float]:
 
 def psi(baseline: Sketch, current: Sketch, bins: int = 10) -> float:
     """Population stability index over the baseline's quantile bins (deciles by default)."""
-    n, m = baseline.count, current.count
-    if not n or not m:
+    if not baseline.count or not current.count:
         return math.nan
-    left = baseline.buckets()
-    right = current.buckets()
-    # Cut points: bucket values where the baseline's cumulative share crosses i / bins.
+    _, a, b = quantile_bins(baseline, current, bins)
+    a, b = [max(x, PSI_FLOOR) for x in a], [max(y, PSI_FLOOR) for y in b]
+    return sum((y - x) * math.log(y / x) for x, y in zip(a, b, strict=True))
+
+
+def quantile_bins(
+    baseline: Sketch, current: Sketch, bins: int = 10
+) -> tuple[list[float], list[float], list[float]]:
+    """The baseline's quantile cut points (up to `bins - 1`, at bucket values) and the share of
+    each sketch in every bin they make: (cuts, baseline shares, current shares)."""
+    n, m = baseline.count, current.count
+    left, right = baseline.buckets(), current.buckets()
     cuts: list[float] = []
     seen = 0
-    for value, count in left:
+    for value, count in left:  # where the baseline's cumulative share crosses i / bins
         seen += count
         while len(cuts) < bins - 1 and seen / n >= (len(cuts) + 1) / bins:
             cuts.append(value)
@@ -165,10 +173,9 @@ def psi(baseline: Sketch, current: Sketch, bins: int = 10) -> float:
         counts = [0] * (len(cuts) + 1)
         for value, count in buckets:
             counts[_bin(cuts, value)] += count
-        return [max(c / total, PSI_FLOOR) for c in counts]
+        return [c / total if total else 0.0 for c in counts]
 
-    a, b = shares(left, n), shares(right, m)
-    return sum((y - x) * math.log(y / x) for x, y in zip(a, b, strict=True))
+    return cuts, shares(left, n), shares(right, m)
 
 
 def _bin(cuts: list[float], value: float) -> int:
