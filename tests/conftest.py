@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -25,6 +29,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
+
+
+@contextmanager
+def imported(directory: Path, module: str, *also: str) -> Iterator[Any]:
+    """`module` imported from `directory`; the path and the modules (`also` too) removed after."""
+    sys.path.insert(0, str(directory))
+    try:
+        yield importlib.import_module(module)
+    finally:
+        sys.path.remove(str(directory))
+        for name in (module, *also):
+            sys.modules.pop(name, None)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ in-process), fed from the contract; the tally by class, the findings and their s
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from hypothesis import settings
 import skewless
 from skewless import fuzzer
 from tests.cli_run import skewless_cli
-from tests.conftest import CONTRACTS, ROOT
+from tests.conftest import CONTRACTS, ROOT, imported
 
 CONTRACT = CONTRACTS / "user_features.yaml"
 SERVICE = ROOT / "examples" / "inference_service"
@@ -166,14 +165,8 @@ TARGETS = textwrap.dedent(
 def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     where = tmp_path_factory.mktemp("targets")
     (where / "fuzz_targets.py").write_text(TARGETS)
-    sys.path.insert(0, str(where))
-    try:
-        import fuzz_targets
-
-        yield fuzz_targets
-    finally:
-        sys.path.remove(str(where))
-        sys.modules.pop("fuzz_targets", None)
+    with imported(where, "fuzz_targets") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from skewless import load_contract
 from skewless.json_schema import ERROR_SCHEMA, openapi_body
-from tests.conftest import ROOT
+from tests.conftest import ROOT, imported
 from tests.loopback import serve
 from tests.records import USER_RECORD
 
@@ -27,15 +26,8 @@ RECORD = USER_RECORD
 
 @pytest.fixture(scope="module")
 def service() -> Any:
-    sys.path.insert(0, str(SERVICE))
-    try:
-        import app as service_app  # examples/inference_service/app.py
-
+    with imported(SERVICE, "app", "model") as service_app:  # examples/inference_service/app.py
         yield service_app
-    finally:
-        sys.path.remove(str(SERVICE))
-        sys.modules.pop("app", None)
-        sys.modules.pop("model", None)
 
 
 def post(app: Any, path: str, body: bytes, content_type: str = "application/json") -> Any:

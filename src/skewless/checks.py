@@ -62,6 +62,16 @@ POSIX_CLASSES = {
 RE2_SPACE = "\\t\\n\\f\\r "
 
 
+def posix_class(pattern: str, at: int) -> tuple[str, int]:
+    """The members of the POSIX class (`[:alpha:]`) starting at `pattern[at]`, and the index
+    after it; KeyError('[:name:]') when the name is not one RE2 knows."""
+    end = pattern.find(":]", at + 2)
+    name = pattern[at + 2 : end] if end > 0 else ""
+    if name not in POSIX_CLASSES:
+        raise KeyError(f"[:{name}:]")
+    return POSIX_CLASSES[name], end + 2
+
+
 @lru_cache(maxsize=256)
 def compile_pattern(pattern: str) -> Any:
     """Compile a contract pattern with RE2 as a full match; raise ValueError if RE2 cannot."""
@@ -126,7 +136,7 @@ def _range_scalar(col: Column) -> Scalar:
     return test
 
 
-def _float_bound(bound: int | float | None, *, lower: bool) -> float | None:
+def float_bound(bound: int | float | None, *, lower: bool) -> float | None:
     """An integer bound as the float nearest it on the inside, so float comparisons stay exact.
 
     min 9007199254740993 is no double: floats >= it are exactly the floats >= 2**53 + 2. (pyarrow
@@ -151,7 +161,7 @@ def _range_vector(col: Column) -> Vector:
 
         lo_, hi_ = lo, hi
         if pa.types.is_floating(arr.type):
-            lo_, hi_ = _float_bound(lo, lower=True), _float_bound(hi, lower=False)
+            lo_, hi_ = float_bound(lo, lower=True), float_bound(hi, lower=False)
         ok = None
         if lo_ is not None:
             ok = pc.greater_equal(arr, pa.scalar(lo_, arr.type))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from skewless.checks import POSIX_CLASSES, RE2_SPACE
+from skewless.checks import RE2_SPACE, posix_class
 
 END = "$(?!\\n)"  # the end of the text: Python's `$` also matches before a final newline
 
@@ -161,12 +161,11 @@ def _class(pattern: str, i: int) -> tuple[str, int]:
         if ch == "]" and i > start:
             return "".join(out) + "]", i + 1
         if pattern.startswith("[:", i):
-            end = pattern.find(":]", i + 2)
-            name = pattern[i + 2 : end] if end > 0 else ""
-            if name not in POSIX_CLASSES:
-                raise _Untranslatable(f"[:{name}:]")
-            out.append(POSIX_CLASSES[name])
-            i = end + 2
+            try:
+                members, i = posix_class(pattern, i)
+            except KeyError as exc:
+                raise _Untranslatable(exc.args[0]) from None
+            out.append(members)
         elif ch == "\\":
             text, i = _escape(pattern, i, _INSIDE, inside=True)
             out.append(text)

@@ -37,7 +37,7 @@ except ImportError as exc:  # pragma: no cover - the message is the point
         "skewless.strategies needs hypothesis: pip install hypothesis (or skewless[dev])"
     ) from exc
 
-from skewless.checks import CONTROL_BYTES, POSIX_CLASSES, RE2_SPACE
+from skewless.checks import CONTROL_BYTES, RE2_SPACE, float_bound, posix_class
 from skewless.dtypes import INT64_MAX, INT64_MIN
 from skewless.normalize import map_unknown_value, zone
 
@@ -126,18 +126,7 @@ def int_bounds(column: Column) -> tuple[int, int]:
 def float_bounds(column: Column) -> tuple[float | None, float | None]:
     """The column's bounds as the floats nearest them on the inside (an int bound such as
     2**53 + 1 is no double)."""
-
-    def inner(bound: float | None, up: bool) -> float | None:
-        if bound is None:
-            return None
-        f = float(bound)
-        if up and f < bound:
-            return math.nextafter(f, math.inf)
-        if not up and f > bound:
-            return math.nextafter(f, -math.inf)
-        return f
-
-    return inner(column.min, True), inner(column.max, False)
+    return float_bound(column.min, lower=True), float_bound(column.max, lower=False)
 
 
 def _floats(column: Column, *, ints: bool = True) -> st.SearchStrategy[Any]:
@@ -289,12 +278,11 @@ def python_pattern(pattern: str) -> re.Pattern[str]:
             continue
         if in_class:
             if ch == "[" and pattern[i + 1 : i + 2] == ":":
-                end = pattern.find(":]", i + 2)
-                name = pattern[i + 2 : end] if end > 0 else ""
-                if name not in POSIX_CLASSES:
-                    raise ValueError(f"POSIX class [:{name}:] has no Python spelling")
-                out.append(POSIX_CLASSES[name])
-                i = end + 2
+                try:
+                    members, i = posix_class(pattern, i)
+                except KeyError as exc:
+                    raise ValueError(f"POSIX class {exc.args[0]} has no Python spelling") from None
+                out.append(members)
                 continue
             if ch == "]" and out[-1] not in ("[", "[^"):
                 in_class = False

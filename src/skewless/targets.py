@@ -18,6 +18,7 @@ import importlib
 import inspect
 import io
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,14 +45,15 @@ class Result:
     detail: str  # 'HTTP 422', 'ZeroDivisionError: division by zero'
 
 
-class Target:
+class Target(ABC):
     """Something to feed: `takes` says what one input is; calling it judges one input."""
 
     name: str
     takes: Takes
 
+    @abstractmethod
     def __call__(self, given: Any) -> Result:
-        raise NotImplementedError
+        """What `given` did to the target."""
 
     @contextmanager
     def running(self) -> Iterator[None]:
