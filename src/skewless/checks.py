@@ -484,28 +484,6 @@ def first_failure(column: Column, value: Any) -> CheckKind | None:
 ROW_SPANNING = (Code.NOT_UNIQUE, Code.DUPLICATE_KEY, Code.ROW_COUNT, Code.CADENCE_MISMATCH)
 
 
-def cadence_breaks(values: pa.Array, step_us: int) -> np.ndarray:
-    """True for every row whose timestamp is not one cadence step after the previous one.
-
-    Timestamps are taken sorted and distinct (many rows may share a window); the first one
-    sets the grid. Both a finer spacing (10 s samples where 5 min windows were declared) and a
-    coarser one (a missing window) break the cadence.
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    us = pc.cast(values.cast(pa.timestamp("us", tz=values.type.tz)), pa.int64())
-    valid = pc.is_valid(us).to_numpy(zero_copy_only=False)
-    ints = pc.fill_null(us, 0).to_numpy(zero_copy_only=False)
-    distinct = np.unique(ints[valid])
-    if len(distinct) < 2:
-        return np.zeros(len(ints), dtype=bool)
-    bad_values = distinct[1:][np.diff(distinct) != step_us]
-    breaks: np.ndarray = valid & np.isin(ints, bad_values)
-    return breaks
-
-
 def duplicated(keys: list[pa.Array]) -> np.ndarray:
     """True for every row whose key was already seen higher up; rows with a null key never are.
 

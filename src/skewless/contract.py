@@ -104,6 +104,7 @@ class Column:
     naive: Literal["reject", "assume"] = "reject"
     other_zones: Literal["convert", "reject"] = "convert"
     cadence: str | None = None  # e.g. "5min": expected spacing of sorted distinct values (batch)
+    cadence_by: tuple[str, ...] = ()  # judged per group of rows sharing these columns' values
     drift: DriftLimits = ()  # thresholds for drift checks over the contract's (docs/drift.md)
     # where the column was declared, for messages
     line: int | None = None

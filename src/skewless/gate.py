@@ -138,19 +138,22 @@ def _valid_schema(contract: Contract, env: Env | None) -> Any:
 def _cadence_columns(
     contract: Contract, source: Source, chunk_rows: int | None
 ) -> Iterator[dict[str, Any]]:
-    from skewless.batch import convert_column
+    """Per chunk, the cadence columns and their group columns, typed and normalised as the
+    validator reads them (so both passes see the same instants and groups)."""
+    from skewless.batch import ABSENT, convert_column
+    from skewless.normalize import normalize_column
 
-    wanted = [c for c in contract.columns if c.cadence is not None]
+    names = {n for c in contract.columns if c.cadence for n in (c.name, *c.cadence_by)}
+    wanted = [c for c in contract.columns if c.name in names]
     for chunk in source.chunks(chunk_rows):
         out = {}
         for column in wanted:
             if column.name in chunk.columns:
                 data = chunk.columns[column.name]
                 if chunk.records:
-                    from skewless.batch import ABSENT
-
                     data = [None if v is ABSENT else v for v in data]
-                out[column.name] = convert_column(column, data, text=chunk.text).array
+                converted = convert_column(column, data, text=chunk.text).array
+                out[column.name] = normalize_column(column, converted)
         yield out
 
 

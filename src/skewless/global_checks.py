@@ -12,8 +12,10 @@ those of a whole-file run:
   key holding a `unique: true` column is kept by that column's value (`_ByValue`), 4 bytes a
   key while the column's values are dense.
 - `rows`: counted, judged at the end.
-- `cadence`: needs every distinct timestamp before it can judge any row; timestamps are kept
-  (8 bytes a row) and the rows breaking the cadence are found at the end (`finish`).
+- `cadence`: needs every distinct timestamp (of its group, under `by:`) before it can judge any
+  row; timestamps and group codes are kept (16 bytes a row) and the rows breaking the cadence
+  are found at the end (`finish`), or by a first pass over the source (`cadence_pass`) when the
+  run writes outputs.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def key_message(key: tuple[str, ...]) -> str:
 
 
 def cadence_message(column: Column) -> str:
-    return f"is not {column.cadence} after the previous timestamp (cadence)"
+    of = f" of its {', '.join(column.cadence_by)}" if column.cadence_by else ""
+    return f"is not {column.cadence} after the previous timestamp{of} (cadence)"
 
 
 _BUCKET_BITS = 6
@@ -361,31 +364,79 @@ def _instants(array: pa.Array) -> np.ndarray:
     return ints
 
 
-def breaking_instants(instants: np.ndarray, step_us: int) -> np.ndarray:
-    """The distinct instants that are not one step after the previous distinct instant."""
+def _cadence_rows(
+    column: Column, typed: dict[str, pa.Array]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows judged, their group codes, their instants): the rows holding a timestamp and, under
+    `cadence: {by: ...}`, no null in the group columns (all in one group 0 without `by`)."""
     import numpy as np
 
-    distinct = np.unique(instants[instants != _NULL_TIME])
-    bad: np.ndarray = distinct[1:][np.diff(distinct) != step_us]
-    return bad
+    ints = _instants(typed[column.name])
+    keep = ints != _NULL_TIME
+    groups = np.zeros(len(ints), dtype=np.int64)
+    if column.cadence_by:
+        rows, codes = _key_codes([typed[k] for k in column.cadence_by])
+        grouped = np.zeros(len(ints), dtype=bool)
+        grouped[rows] = True
+        groups[rows] = codes
+        keep &= grouped
+    rows = np.flatnonzero(keep)
+    return rows, groups[rows], ints[rows]
 
 
-def cadence_pass(contract: Contract, columns: Any) -> dict[str, np.ndarray]:
-    """First pass for a chunked run: the instants breaking each cadence, from every chunk.
+def cadence_breaks(groups: np.ndarray, instants: np.ndarray, step_us: int) -> np.ndarray:
+    """True for every row whose instant is not one step after the previous distinct instant of
+    its group; a group's first instant sets its grid. (Both a finer spacing, 10 s samples where
+    5 min windows were declared, and a coarser one, a missing window, break it.)"""
+    import numpy as np
 
-    `columns` yields, per chunk, {name: typed timestamp array} for the cadence columns.
+    n = len(instants)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    order = np.lexsort((instants, groups))
+    g, t = groups[order], instants[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (g[1:] != g[:-1]) | (t[1:] != t[:-1])
+    distinct_g, distinct_t = g[new], t[new]
+    bad = np.zeros(len(distinct_g), dtype=bool)
+    bad[1:] = (distinct_g[1:] == distinct_g[:-1]) & (np.diff(distinct_t) != step_us)
+    out[order] = bad[np.cumsum(new) - 1]
+    return out
+
+
+def _pair_codes(column: Column, groups: np.ndarray, instants: np.ndarray) -> np.ndarray:
+    """One int64 per (group, instant): the instant itself without `by`, else a 64-bit hash
+    (a false match needs a collision, about n^2 / 2^65 for n distinct pairs)."""
+    if not column.cadence_by:
+        return instants
+    mixed: np.ndarray = _spread(_spread(groups) ^ instants.view("uint64")).view("int64")
+    return mixed
+
+
+def cadence_pass(contract: Contract, chunks: Any) -> dict[str, np.ndarray]:
+    """First pass for a chunked run: per cadence column, the sorted codes (`_pair_codes`) of
+    the (group, instant) pairs breaking it, from every chunk.
+
+    `chunks` yields, per chunk, {name: typed array} for the cadence columns and their groups.
     """
     import numpy as np
 
-    seen: dict[str, list[np.ndarray]] = {}
-    for chunk in columns:
-        for name, array in chunk.items():
-            seen.setdefault(name, []).append(np.unique(_instants(array)))
+    seen: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    cadenced = [c for c in contract.columns if c.cadence is not None]
+    for typed in chunks:
+        for column in cadenced:
+            if column.name in typed and all(k in typed for k in column.cadence_by):
+                _, groups, ints = _cadence_rows(column, typed)
+                pairs = np.unique(np.stack((groups, ints)), axis=1)  # kept distinct per chunk
+                seen.setdefault(column.name, []).append((pairs[0], pairs[1]))
     out = {}
-    for column in contract.columns:
-        if column.cadence is not None:
-            instants = np.concatenate(seen.get(column.name, [np.zeros(0, dtype=np.int64)]))
-            out[column.name] = breaking_instants(instants, duration_us(column.cadence))
+    for column in cadenced:
+        parts = seen.get(column.name, [])
+        groups = np.concatenate([g for g, _ in parts]) if parts else np.zeros(0, np.int64)
+        ints = np.concatenate([t for _, t in parts]) if parts else np.zeros(0, np.int64)
+        bad = cadence_breaks(groups, ints, duration_us(column.cadence or ""))
+        out[column.name] = np.unique(_pair_codes(column, groups[bad], ints[bad]))
     return out
 
 
@@ -425,7 +476,10 @@ class GlobalChecks:
     # with its own memory (one memory for both flagged every row of the second as a repeat).
     _unique: dict[int, _Seen] = field(default_factory=dict)
     _by_value: dict[int, _ByValue] = field(default_factory=dict)  # keys holding a unique column
-    _cadence: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    # Cadence columns judged at `finish`: (source rows, group codes, instants) per chunk.
+    _cadence: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict
+    )
 
     def chunk(
         self,
@@ -491,26 +545,17 @@ class GlobalChecks:
                     )
                 )
         for column in self.contract.columns:
-            if column.cadence is not None and column.name in typed:
-                ints = _instants(typed[column.name])
-                if self.cadence_bad is None:
-                    self._cadence.setdefault(column.name, []).append((positions, ints))
-                    continue
-                bad = np.isin(ints, self.cadence_bad[column.name])
-                if bad.any():
-                    blocks.append(
-                        Block(
-                            Code.CADENCE_MISMATCH,
-                            column.name,
-                            cadence_message(column),
-                            positions[bad],
-                            # The instant, as `finish` shows it: a report must not depend on
-                            # whether the run wrote outputs (and so judged cadence up front).
-                            _instant_values(positions[bad], ints[bad], column.timezone),
-                            column.pii,
-                            self.order[column.name],
-                        )
-                    )
+            if column.cadence is None or not all(
+                k in typed for k in (column.name, *column.cadence_by)
+            ):
+                continue
+            rows, groups, ints = _cadence_rows(column, typed)
+            if self.cadence_bad is None:
+                self._cadence.setdefault(column.name, []).append((positions[rows], groups, ints))
+                continue
+            bad = np.isin(_pair_codes(column, groups, ints), self.cadence_bad[column.name])
+            if bad.any():
+                blocks.append(self._cadence_block(column, positions[rows][bad], ints[bad]))
         return blocks
 
     def finish(self) -> list[Block]:
@@ -532,23 +577,26 @@ class GlobalChecks:
             )
         for name, parts in self._cadence.items():
             column = self.contract.column(name)
-            positions = np.concatenate([p for p, _ in parts])
-            ints = np.concatenate([i for _, i in parts])
-            assert column.cadence is not None
-            bad = np.isin(ints, breaking_instants(ints, duration_us(column.cadence)))
+            positions = np.concatenate([p for p, _, _ in parts])
+            groups = np.concatenate([g for _, g, _ in parts])
+            ints = np.concatenate([i for _, _, i in parts])
+            bad = cadence_breaks(groups, ints, duration_us(column.cadence or ""))
             if bad.any():
-                blocks.append(
-                    Block(
-                        Code.CADENCE_MISMATCH,
-                        name,
-                        cadence_message(column),
-                        positions[bad],
-                        _instant_values(positions[bad], ints[bad], column.timezone),
-                        column.pii,
-                        self.order[name],
-                    )
-                )
+                blocks.append(self._cadence_block(column, positions[bad], ints[bad]))
         return blocks
+
+    def _cadence_block(self, column: Column, positions: np.ndarray, ints: np.ndarray) -> Block:
+        # The instant, as `finish` shows it (the chunk itself may be gone): a report must not
+        # depend on whether the run wrote outputs (and so judged cadence up front).
+        return Block(
+            Code.CADENCE_MISMATCH,
+            column.name,
+            cadence_message(column),
+            positions,
+            _instant_values(positions, ints, column.timezone),
+            column.pii,
+            self.order[column.name],
+        )
 
 
 def _instant_values(positions: np.ndarray, ints: np.ndarray, zone_name: str | None) -> Any:

@@ -201,11 +201,15 @@ def _contract(root: Node) -> Contract:
     if not columns_map:
         columns_at.fail(E.INVALID_VALUE, "a contract declares at least one column")
     columns = []
+    names = tuple(columns_map)
     for col_name, (key_at, body_at) in columns_map.items():
         if col_name == "" or _CONTROL.search(col_name):
             key_at.fail(E.INVALID_VALUE, f"{col_name!r} is not a usable column name")
-        columns.append(_column(col_name, body_at, timezone))
+        columns.append(_column(col_name, body_at, timezone, names))
     by_name = {c.name: c for c in columns}
+    for column in columns:
+        if column.cadence_by:
+            _cadence_groups(column, by_name, columns_map[column.name][1])
 
     checks = TableChecks()
     if "checks" in keys:
@@ -254,7 +258,7 @@ def _zone(at: Node) -> str:
     at.fail(E.UNKNOWN_TIMEZONE, f"{zone!r} is not an IANA time zone", hint)
 
 
-def _column(name: str, at: Node, default_zone: str | None) -> Column:
+def _column(name: str, at: Node, default_zone: str | None, names: tuple[str, ...]) -> Column:
     keys = at.mapping(f"a mapping of rules for column {name!r}")
     if "type" not in keys:
         at.fail(
@@ -321,7 +325,7 @@ def _column(name: str, at: Node, default_zone: str | None) -> Column:
         if (node := get("other_zones")) is not None:
             val["other_zones"] = node.choice(("convert", "reject"))
         if (node := get("cadence")) is not None:
-            val["cadence"] = _duration(node)
+            val["cadence"], val["cadence_by"] = _cadence(node, name, names)
 
     if (node := get("fill_null")) is not None:
         if not val.get("nullable", False):
@@ -356,6 +360,57 @@ def _duration(at: Node) -> str:
             "a whole number and a unit: ms, s, min, h or d, e.g. 5min",
         )
     return text
+
+
+def _cadence(at: Node, name: str, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """`cadence: 5min`, or `cadence: {every: 5min, by: user_id}` (a column or a list of them):
+    the spacing, and the columns whose values group the rows judged together."""
+    if not isinstance(at.node, yaml.MappingNode):
+        return _duration(at), ()
+    keys = at.mapping("a duration such as 5min, or {every: 5min, by: COLUMN}")
+    _check_keys(keys, ("every", "by"))
+    if "every" not in keys:
+        at.fail(E.MISSING_KEY, "cadence needs 'every'", "for example {every: 5min, by: user_id}")
+    every = _duration(keys["every"][1])
+    if "by" not in keys:
+        return every, ()
+    by_at = keys["by"][1]
+    items = (
+        by_at.sequence("a list of column names")
+        if isinstance(by_at.node, yaml.SequenceNode)
+        else [by_at]
+    )
+    if not items:
+        by_at.fail(E.INVALID_VALUE, "cadence by names at least one column")
+    by: list[str] = []
+    for item in items:
+        other = item.string()
+        if other not in names:
+            item.fail(
+                E.UNKNOWN_COLUMN,
+                f"{other!r} is not a column of this contract",
+                did_you_mean(other, list(names)),
+            )
+        if other == name:
+            item.fail(E.INVALID_VALUE, f"cadence of {name!r} cannot be grouped by {name!r} itself")
+        if other in by:
+            item.fail(E.DUPLICATE_KEY, f"{other!r} is listed twice in cadence by")
+        by.append(other)
+    return every, tuple(by)
+
+
+def _cadence_groups(column: Column, by_name: dict[str, Column], at: Node) -> None:
+    """A group column must be there wherever the cadence column is (no group: no verdict)."""
+    for other in column.cadence_by:
+        group = by_name[other]
+        if not group.required or group.only_in not in (None, column.only_in):
+            by_at = at.mapping()["cadence"][1].mapping()["by"][1]
+            by_at.fail(
+                E.INVALID_VALUE,
+                f"cadence by {other!r}: a group column must be present wherever {column.name!r} is",
+                f"make {other!r} required"
+                + (f" and only_in {column.only_in}" if group.only_in else ""),
+            )
 
 
 def duration_us(text: str) -> int:

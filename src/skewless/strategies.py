@@ -619,9 +619,14 @@ def _frames(draw: st.DrawFn, contract: Contract, env: Env | None, lo: int, hi: i
         )
         for i, c in enumerate(members):
             drawn[c.name] = [row[i] for row in rows]
-    for c in present:
-        if c.cadence:
-            drawn[c.name] = draw(_cadence(c, n, distinct=c.name in keyed))
+    # Ungrouped cadence columns first: a grouped one may be grouped by one of them.
+    for c in sorted((c for c in present if c.cadence), key=lambda c: len(c.cadence_by)):
+        by = [contract.column(k) for k in c.cadence_by]
+        groups = [
+            tuple(_identity(b)(v) for b, v in zip(by, row, strict=True))
+            for row in zip(*(drawn[b.name] for b in by), strict=True)
+        ] or [()] * n
+        drawn[c.name] = draw(_cadence(c, groups, distinct=c.name in keyed))
     columns = {c.name: _series(draw, c, drawn[c.name], keyed, c.name in whole) for c in present}
     names = extra_names(contract)
     if contract.extra_columns != "reject" and names and draw(st.booleans()):
@@ -629,20 +634,35 @@ def _frames(draw: st.DrawFn, contract: Contract, env: Env | None, lo: int, hi: i
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
-def _cadence(column: Column, n: int, *, distinct: bool) -> st.SearchStrategy[list[Any]]:
-    """Timestamps on the column's grid: the distinct ones one step apart, none missing."""
+def _cadence(
+    column: Column, groups: list[Hashable], *, distinct: bool
+) -> st.SearchStrategy[list[Any]]:
+    """Timestamps on the column's grid, one per row of `groups` (the rows' group keys by
+    normalised identity; all equal without `by:`): in each group the distinct ones one step
+    apart, none missing, from one start shared by every group. `distinct`: no two rows share a
+    timestamp (each group then takes its own run of steps)."""
     from skewless.loader import duration_us
 
     assert column.cadence is not None
     step = dt.timedelta(microseconds=duration_us(column.cadence))
     nulls = column.nullable and not column.has_fill  # a filled null is off the grid
+    n = len(groups)
 
     def place(args: tuple[dt.datetime, list[int], list[bool]]) -> list[Any]:
         start, slots, holes = args
-        ranks = {s: r for r, s in enumerate(sorted(set(slots)))}
-        return [
-            None if hole else start + ranks[s] * step for s, hole in zip(slots, holes, strict=True)
-        ]
+        members: dict[Hashable, list[int]] = {}
+        for i, group in enumerate(groups):
+            if not holes[i]:
+                members.setdefault(group, []).append(i)
+        out: list[Any] = [None] * n
+        offset = 0
+        for rows in members.values():
+            ranks = {s: r for r, s in enumerate(sorted({slots[i] for i in rows}))}
+            for i in rows:
+                out[i] = start + (offset + ranks[slots[i]]) * step
+            if distinct:
+                offset += len(ranks)
+        return out
 
     slots = (
         st.permutations(range(n))
