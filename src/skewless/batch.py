@@ -104,6 +104,7 @@ def compile_contract(contract: Contract) -> BatchValidator:
 
 class BatchValidator:
     def __init__(self, contract: Contract) -> None:
+        contract.require_frozen()
         self.contract = contract
         self.order = {c.name: i for i, c in enumerate(contract.columns)}
         self._schemas: dict[tuple[str, ...], Any] = {}

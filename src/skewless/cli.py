@@ -90,6 +90,19 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(CANNOT_JUDGE)
 
 
+def _load(path: Path, *, frozen: bool = True) -> Any:
+    """The contract, or exit 2 with its error; `frozen`: it must be ready to validate (no
+    statistic waiting for `skewless freeze`)."""
+    try:
+        loaded = load_contract(path)
+        if frozen:
+            loaded.require_frozen()
+    except ContractError as exc:
+        what = "is not frozen" if exc.code.value == "unfrozen" else "does not load"
+        _fail(f"the contract {what}: {printable(str(exc))}")
+    return loaded
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"skewless {__version__}")
@@ -186,10 +199,7 @@ def validate(
         report_text,
     )
 
-    try:
-        loaded = load_contract(contract)
-    except ContractError as exc:
-        _fail(f"the contract does not load: {printable(str(exc))}")
+    loaded = _load(contract)
     writing = valid_out is not None or quarantine is not None
     if writing and len(data) != 1:
         _fail("--valid-out and --quarantine take one DATA source")
@@ -258,6 +268,7 @@ def lint(
     for path in contracts:
         try:
             loaded = load_contract(path)
+            loaded.require_frozen()  # it loads, but no engine will compile it yet
         except ContractError as exc:
             unreadable = exc.code.value in ("unreadable", "too_large")
             worst = max(worst, CANNOT_JUDGE if unreadable else FINDINGS)
@@ -321,10 +332,7 @@ def profile(
         _fail("give DATA to profile, or --merge profiles to add up")
     if output is not None:
         _writable(output)
-    try:
-        loaded = load_contract(contract)
-    except ContractError as exc:
-        _fail(f"the contract does not load: {printable(str(exc))}")
+    loaded = _load(contract, frozen=False)  # profiles count nulls before any fill
     whole = _profile_all(
         loaded,
         data or [],
@@ -345,6 +353,82 @@ def profile(
         f"profiled {whole.rows:,} rows, {len(whole.columns)} columns, into {where}", markup=False
     )
     raise typer.Exit(PASS)
+
+
+@app.command()
+def freeze(
+    contract: ContractPath,
+    data: Annotated[
+        list[str],
+        typer.Option(
+            "--from",
+            help="Training data to compute the statistics from: files, Parquet datasets, a "
+            "SQLAlchemy URL with --table or --query; repeatable (parts of one dataset).",
+            show_default=False,
+            metavar="DATA",
+        ),
+    ],
+    env: Annotated[
+        EnvChoice, typer.Option(help="Which data this is (only_in columns of the other are left).")
+    ] = EnvChoice.training,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing; exit 1 if a frozen value is missing or differs from the data.",
+        ),
+    ] = False,
+    chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
+    table: Table = None,
+    query: Query = None,
+    quiet: Quiet = False,
+) -> None:
+    """Freeze statistics into the contract: each `fill_null: {freeze: median|mean|mode}` gets
+    `value: LITERAL`, computed from training data. Only those values change in the file:
+    comments and layout stay. Serving then fills nulls with training's value, never its own.
+
+    A statistic is computed over the column's non-null values that pass its own checks.
+
+    Exit 0 when the values are written (or, with --check, already current), 1 with --check
+    when one is missing or stale, 2 when the contract or the data cannot be read, a column
+    has no usable value, or the contract cannot be written.
+
+    Examples:
+
+      skewless freeze contracts/user_features.yaml --from train.parquet
+
+      skewless freeze contracts/user_features.yaml --from train.parquet --check
+    """
+    from skewless import freeze as freezing
+    from skewless.errors import OutputError
+    from skewless.io import open_source
+    from skewless.render import ChunkProgress, freeze_text
+
+    loaded = _load(contract, frozen=False)
+    if not any(c.fill_freeze for c in loaded.columns):
+        _err_console().print(f"{escape_name(str(contract))}: nothing to freeze", markup=False)
+        raise typer.Exit(PASS)
+    try:
+        sources = [open_source(spec, table=table, query=query) for spec in data]
+        with ChunkProgress(sources[0].name, enabled=not quiet) as progress:
+            result = freezing.freeze(
+                contract,
+                sources,
+                env=env.value,
+                chunk_rows=chunk_rows,
+                write=not check,
+                on_chunk=progress.advance,
+            )
+    except InputError as exc:
+        _fail(f"{escape_name(exc.source)}: {exc.message}")
+    except freezing.NothingToFreeze as exc:
+        _fail(printable(str(exc)))
+    except OutputError as exc:
+        _fail(f"{escape_name(exc.target)}: {exc.message}")
+    except OSError as exc:
+        _fail(f"{escape_name(str(contract))}: {exc.strerror or exc}")
+    freeze_text(_out_console(), result, check=check)
+    raise typer.Exit(FINDINGS if check and result.changed else PASS)
 
 
 @app.command()
@@ -417,10 +501,7 @@ def drift(
         _fail("give DATA, or --current profiles, to compare with the baseline")
     if output_format not in (Format.text, Format.json):
         _fail("skewless drift writes --format text or json")
-    try:
-        loaded = load_contract(contract)
-    except ContractError as exc:
-        _fail(f"the contract does not load: {printable(str(exc))}")
+    loaded = _load(contract, frozen=False)
     if html_out is not None:
         _writable(html_out)
     before = _read_profile(baseline)
@@ -611,10 +692,7 @@ def fuzz(
     logging.getLogger("skewless").setLevel(logging.ERROR)
     if output_format not in (Format.text, Format.json):
         _fail("skewless fuzz writes --format text or json")
-    try:
-        loaded = load_contract(contract)
-    except ContractError as exc:
-        _fail(f"the contract does not load: {printable(str(exc))}")
+    loaded = _load(contract)
     try:
         if app_spec is not None:
             made: fuzzer.Target = fuzzer.AppTarget(fuzzer.load_object(app_spec, app_dir), path)

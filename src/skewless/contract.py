@@ -80,6 +80,9 @@ class Column:
     description: str | None = None
     nullable: bool = False
     fill_null: Any = UNSET  # the normalised value of a null; UNSET: nulls stay null
+    # `fill_null: {freeze: median}`: the fill is a statistic of the training data, written into
+    # the contract by `skewless freeze`; until then fill_null is UNSET and no engine compiles.
+    fill_freeze: Literal["median", "mean", "mode"] | None = None
     required: bool = True
     unique: bool = False
     coerce: bool = False
@@ -146,6 +149,23 @@ class Contract:
     checks: TableChecks = field(default_factory=TableChecks)
     drift: DriftLimits = ()  # thresholds for drift checks, over the built-in DRIFT_DEFAULTS
     source: str | None = None  # the file it came from
+
+    def require_frozen(self) -> None:
+        """Raise `ContractError` (`unfrozen`) if a statistic still waits for `skewless freeze`:
+        a fill computed from whatever data arrives would differ between training and serving."""
+        for column in self.columns:
+            if column.fill_freeze is not None and not column.has_fill:
+                from skewless.errors import ContractError, ContractErrorCode
+
+                where = self.source or "CONTRACT"
+                raise ContractError(
+                    ContractErrorCode.UNFROZEN,
+                    f"fill_null: {{freeze: {column.fill_freeze}}} has no value yet",
+                    file=self.source,
+                    line=column.line,
+                    path=f"columns.{column.name}.fill_null",
+                    hint=f"run: skewless freeze {where} --from TRAINING_DATA",
+                )
 
     @property
     def column_names(self) -> tuple[str, ...]:

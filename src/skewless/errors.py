@@ -77,6 +77,7 @@ class ContractErrorCode(StrEnum):
     MAP_TO_NOT_IN_VALUES = "map_to_not_in_values"
     FILL_NULL_INVALID = "fill_null_invalid"
     UNKNOWN_COLUMN = "unknown_column"
+    UNFROZEN = "unfrozen"  # raised by the engines, not the loader: the contract loads
 
 
 class SkewlessError(Exception):

@@ -333,7 +333,12 @@ def _column(name: str, at: Node, default_zone: str | None, names: tuple[str, ...
                 E.INVALID_VALUE,
                 "fill_null needs nullable: true (a non-nullable column has no nulls to fill)",
             )
-        val["fill_null"] = _fill_value(node, Column(**val))
+        if isinstance(node.node, yaml.MappingNode):
+            val["fill_freeze"], value_at = _freeze(node, Column(**val))
+            if value_at is not None:
+                val["fill_null"] = _fill_value(value_at, Column(**val))
+        else:
+            val["fill_null"] = _fill_value(node, Column(**val))
     column = Column(**val)
     return column
 
@@ -495,6 +500,33 @@ def _category_keys(at: Node, keys: dict[str, tuple[Node, Node]], val: dict[str, 
                 did_you_mean(str(target), values),
             )
         val["map_to"] = target
+
+
+FREEZE_STATISTICS = ("median", "mean", "mode")
+
+
+def _freeze(at: Node, column: Column) -> tuple[str, Node | None]:
+    """`fill_null: {freeze: median, value: 37}`: the statistic, and the node of the value
+    `skewless freeze` wrote (None until it runs)."""
+    keys = at.mapping("a fill value, or {freeze: median|mean|mode}")
+    _check_keys(keys, ("freeze", "value"))
+    if "freeze" not in keys:
+        at.fail(E.MISSING_KEY, "fill_null needs 'freeze'", "for example {freeze: median}")
+    freeze_at = keys["freeze"][1]
+    statistic = freeze_at.choice(FREEZE_STATISTICS)
+    if statistic != "mode" and column.type not in ("integer", "float"):
+        freeze_at.fail(
+            E.INVALID_VALUE,
+            f"{statistic} applies to integer and float columns, not {column.type}",
+            "use mode",
+        )
+    if statistic == "mode" and column.pii:
+        freeze_at.fail(
+            E.INVALID_VALUE,
+            "the mode of a pii column is one person's value: it would be written into the contract",
+            "write a literal fill_null",
+        )
+    return statistic, keys["value"][1] if "value" in keys else None
 
 
 def _fill_value(at: Node, column: Column) -> Any:

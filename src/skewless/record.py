@@ -385,6 +385,7 @@ class RecordValidator:
     """A contract compiled for records: `validate(record)` or `validate_many(records)`."""
 
     def __init__(self, contract: Contract, env: Env | None = None) -> None:
+        contract.require_frozen()
         self.contract = contract
         self.env = env
         self._plans = tuple(_plan(c, env) for c in contract.columns if c.allowed_in(env))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from skewless.drift import DriftReport
     from skewless.errors import ContractError
+    from skewless.freeze import FreezeResult
     from skewless.fuzzer import FuzzReport
 
 TEXT_LIMIT = 50
@@ -344,6 +345,47 @@ def drift_text(console: Console, report: DriftReport) -> None:
     if report.undeclared:
         found.append(f"undeclared {', '.join(escape_name(n) for n in report.undeclared)}")
     console.print(Text.assemble(("FAIL ", "bold red"), "; ".join(found)), soft_wrap=True)
+
+
+def freeze_text(console: Console, result: FreezeResult, *, check: bool) -> None:
+    """One row per frozen statistic: its value (redacted for pii), what it was computed from."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from skewless.report import REDACTED, escape
+
+    table = Table(show_edge=False, pad_edge=False)
+    for heading in ("column", "statistic", "value", "from", "was"):
+        table.add_column(heading, justify="right" if heading == "from" else "left")
+    for name, stat in result.statistics.items():
+        pii = result.contract.column(name).pii
+        shown = REDACTED if pii else escape(stat.value)
+        table.add_row(
+            Text(escape_name(name)),
+            Text(stat.statistic),
+            Text(shown),
+            Text(f"{stat.values:,} values"),
+            Text(_before(stat.before, pii) if stat.changed else "unchanged"),
+        )
+    console.print(table)
+    verb = "would change" if check else "changed"
+    changed = result.changed
+    console.print(
+        Text(
+            f"{len(changed)} of {len(result.statistics)} frozen values {verb}"
+            + (f": {', '.join(escape_name(n) for n in changed)}" if changed else "")
+        ),
+        soft_wrap=True,
+    )
+
+
+def _before(value: Any, pii: bool) -> str:
+    from skewless.loader import UNSET
+    from skewless.report import REDACTED, escape
+
+    if value is UNSET:
+        return "(not frozen)"
+    return REDACTED if pii else escape(value)
 
 
 class ChunkProgress:

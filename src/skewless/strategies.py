@@ -635,7 +635,7 @@ def _frames(draw: st.DrawFn, contract: Contract, env: Env | None, lo: int, hi: i
 
 
 def _cadence(
-    column: Column, groups: list[Hashable], *, distinct: bool
+    column: Column, groups: Sequence[Hashable], *, distinct: bool
 ) -> st.SearchStrategy[list[Any]]:
     """Timestamps on the column's grid, one per row of `groups` (the rows' group keys by
     normalised identity; all equal without `by:`): in each group the distinct ones one step

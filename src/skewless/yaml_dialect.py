@@ -66,7 +66,7 @@ _SCALAR_TAGS = {
 }
 
 
-def _implicit_tag(text: str) -> str:
+def implicit_tag(text: str) -> str:
     """The tag this dialect gives `text` written plain (without quotes or a tag)."""
     for tag, regexp in _Loader.yaml_implicit_resolvers.get(text[:1], []):
         if regexp.match(text):
@@ -156,7 +156,7 @@ class Node:
         self.refuse_tag()
         if isinstance(node, yaml.ScalarNode):
             # An explicit `!!int`, `!!float`, `!!bool` or `!!null` must hold text of its kind.
-            if node.tag != "tag:yaml.org,2002:str" and _implicit_tag(node.value) != node.tag:
+            if node.tag != "tag:yaml.org,2002:str" and implicit_tag(node.value) != node.tag:
                 kind = node.tag.rsplit(":", 1)[-1]
                 self.fail(
                     E.INVALID_VALUE,
