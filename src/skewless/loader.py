@@ -405,16 +405,30 @@ def _cadence(at: Node, name: str, names: tuple[str, ...]) -> tuple[str, tuple[st
 
 
 def _cadence_groups(column: Column, by_name: dict[str, Column], at: Node) -> None:
-    """A group column must be there wherever the cadence column is (no group: no verdict)."""
-    for other in column.cadence_by:
+    """A group column must be there wherever the cadence column is (no group: no verdict), and
+    is not grouped itself (groups of groups would chain)."""
+    by_at = at.mapping()["cadence"][1].mapping()["by"][1]
+    items = by_at.sequence() if isinstance(by_at.node, yaml.SequenceNode) else [by_at]
+    for other, item in zip(column.cadence_by, items, strict=True):
         group = by_name[other]
-        if not group.required or group.only_in not in (None, column.only_in):
-            by_at = at.mapping()["cadence"][1].mapping()["by"][1]
-            by_at.fail(
+        if not group.required:
+            item.fail(
                 E.INVALID_VALUE,
                 f"cadence by {other!r}: a group column must be present wherever {column.name!r} is",
-                f"make {other!r} required"
-                + (f" and only_in {column.only_in}" if group.only_in else ""),
+                f"make {other!r} required",
+            )
+        if group.only_in not in (None, column.only_in):
+            item.fail(
+                E.INVALID_VALUE,
+                f"cadence by {other!r}: {other!r} is only in {group.only_in} data, "
+                f"{column.name!r} is {'only in ' + column.only_in if column.only_in else 'in all'}",
+                f"drop only_in from {other!r}",
+            )
+        if group.cadence_by:
+            item.fail(
+                E.INVALID_VALUE,
+                f"cadence by {other!r}: {other!r} has a grouped cadence itself",
+                "group by the columns it is grouped by",
             )
 
 
