@@ -70,7 +70,7 @@ def test_schemathesis_finds_no_server_error_in_the_example_service(tmp_path: Pat
         )
         shown = f"{done.stdout}{done.stderr}\n--- the service's log ---\n{server.output()}"
     assert done.returncode == 0, shown
-    assert re.search(r"Tested:\s+2\b", done.stdout), shown  # /predict and /health
+    assert re.search(r"Tested:\s+3\b", done.stdout), shown  # /predict, /health, /skew/profile
     counts = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
     assert counts is not None, shown
     assert int(counts[1]) == int(counts[2]) >= 2 * EXAMPLES, shown

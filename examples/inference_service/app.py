@@ -4,13 +4,17 @@
 
     curl -s localhost:8000/predict -H 'content-type: application/json' -d @record.json
     curl -s localhost:8000/metrics | grep skewless_
+    curl -s localhost:8000/skew/profile > serving.json    # then: skewless drift ... --current
 
 `/predict` takes one record or a list of records (`contracts/user_features.yaml`, serving
 environment). `ContractMiddleware` validates each request before FastAPI sees it: a bad one is
 answered 422 with FastAPI-shaped errors and never reaches the model; a good one reaches it
 normalised (unknown operating systems mapped to `Other`, a missing click rate filled with the
 0.0 training used, wall times read in Los Angeles). The model's answers are checked too,
-against `contracts/user_scores.yaml`. `/metrics` serves the counters for Prometheus.
+against `contracts/user_scores.yaml`. `/metrics` serves the counters for Prometheus, and
+`/skew/profile` the running profile of every record received (`skewless.live`), to compare with
+training's: `skewless drift contracts/user_features.yaml --baseline baseline.json --current
+serving.json`.
 
 `/openapi.json` publishes both contracts as JSON Schema (`skewless.json_schema`): the request
 body of `/predict`, its answers, and the gate's refusals (413, 415, 422; 500 when the model's
@@ -28,6 +32,7 @@ from prometheus_client import make_asgi_app
 
 from skewless import load_contract
 from skewless.json_schema import ERROR_SCHEMA, openapi_body
+from skewless.live import LiveProfile
 from skewless.middleware import ContractMiddleware, Route
 from skewless.observe import Observer
 
@@ -36,7 +41,8 @@ CONTRACT = ROOT / "contracts" / "user_features.yaml"
 SCORES = ROOT / "contracts" / "user_scores.yaml"
 
 FEATURES, ANSWERS = load_contract(CONTRACT), load_contract(SCORES)
-ROUTE = Route(FEATURES, env="serving", output_contract=ANSWERS)
+LIVE = LiveProfile(FEATURES, env="serving")
+ROUTE = Route(FEATURES, env="serving", output_contract=ANSWERS, profile=LIVE)
 # The bodies refer to the record schemas by `#/components/schemas/<contract>`, added to the
 # document below (FastAPI would also turn their int64 bounds into floats).
 REQUEST, REQUEST_RECORDS = openapi_body(FEATURES, env="serving", max_records=ROUTE.max_records)
@@ -88,3 +94,12 @@ async def predict(request: Request) -> Any:
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.get(
+    "/skew/profile",
+    responses={200: _json("The profile of every record received so far.", {"type": "object"})},
+)
+async def skew_profile() -> dict[str, Any]:
+    """What serving has received, as a skewless profile (docs/drift.md has the format)."""
+    return LIVE.snapshot().to_dict()

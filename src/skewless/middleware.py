@@ -16,11 +16,13 @@ For a request whose path is a route and whose method is one of the route's `meth
   logged (`shadowed`, or `refused`) and the original request goes through.
 - `output_contract`: a 2xx JSON response that breaks it becomes a 500 (`loc: ["response", ...]`)
   with reject, or is counted and passed with shadow.
+- `profile=LiveProfile(contract)`: every record of a readable body, valid or not, is counted
+  as it arrived (`skewless.live`): a profile of serving traffic for `skewless drift`.
 
 Everything else (other paths and methods, lifespan, websockets) passes through untouched. The
 decisions live in `_Gates` (no I/O); the two classes only read bodies and write answers, so
-both twins give the same verdicts. Nothing is kept between requests. Stdlib and skewless's
-light modules only: no pandas, pyarrow, pandera or hypothesis.
+both twins give the same verdicts. Nothing is kept between requests but counts. Stdlib and
+skewless's light modules only: no pandas, pyarrow, pandera or hypothesis.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from skewless.errors import Code
 from skewless.guard import load
+from skewless.live import LiveProfile
 from skewless.observe import Observer
 from skewless.payload import MAX_BYTES, MAX_RECORDS, Payload, is_json_type, to_json
 from skewless.payload import parse_document as _parse_document
@@ -72,6 +75,7 @@ class Route:
         "on_violation",
         "output_contract",
         "output_validator",
+        "profile",
         "special_floats",
         "validator",
     )
@@ -87,6 +91,7 @@ class Route:
         echo_values: bool = False,
         output_contract: Contract | str | Path | None = None,
         methods: tuple[str, ...] = ("POST", "PUT", "PATCH"),
+        profile: LiveProfile | None = None,
     ) -> None:
         if on_violation not in ("reject", "shadow"):
             raise ValueError(f"on_violation must be 'reject' or 'shadow', not {on_violation!r}")
@@ -110,6 +115,11 @@ class Route:
             self.output_contract = load(output_contract)
             self.output_validator = self.output_contract.record_validator(None)
         self.methods = frozenset(m.upper() for m in methods)
+        if profile is not None and not isinstance(profile, LiveProfile):
+            raise TypeError(f"profile must be a skewless.live.LiveProfile, not {profile!r}")
+        # Running counts of every record received (online skew): opt-in, it parses the body a
+        # second time, as it arrived.
+        self.profile = profile
         # NaN or infinities can pass: forward them as JSON literals, not as null.
         self.special_floats = any(c.allow_nan or c.allow_inf for c in self.contract.columns)
 
@@ -219,6 +229,10 @@ class _Gates:
             )
         except RecursionError:  # nesting near the limit: payload's quote count, repr, dumps
             result = BodyResult(False, [], (_too_deep("the body"),))
+        if route.profile is not None and not result.violations:
+            arrived, problem = _parse_document(body)
+            if problem is None:
+                route.profile.observe_many(arrived if type(arrived) is list else [arrived])
         if result.violations:
             v = result.violations[0]
             status = 413 if v.code == Code.PAYLOAD_TOO_LARGE else 422

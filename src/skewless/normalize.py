@@ -189,6 +189,39 @@ def assume_zone_column(
     return out, [(f, np.sort(np.asarray(rows, dtype=np.int64))) for f, rows in by_failure.items()]
 
 
+def wall_us(utc: np.ndarray, zone_name: str) -> np.ndarray:
+    """Microseconds since 1970-01-01 on the wall clock of `zone_name`, for UTC instants (int64
+    microseconds), with zoneinfo's offsets (pyarrow's stop DST after 2037, see above): one
+    offset per UTC day whose first and last microsecond share it, value by value otherwise."""
+    import numpy as np
+
+    tz = zone(zone_name)
+    days, which = distinct_days(utc)
+    offsets = np.zeros(len(days), dtype=np.int64)
+    by_value = np.zeros(len(days), dtype=bool)
+    one = dt.timedelta(microseconds=1)
+    for i, day in enumerate(days.tolist()):
+        try:
+            first = _EPOCH + dt.timedelta(days=day)
+            last = first + dt.timedelta(microseconds=_DAY_US - 1)
+            seen = {t.astimezone(tz).utcoffset() or dt.timedelta(0) for t in (first, last)}
+        except OverflowError:
+            seen = set()
+        if len(seen) == 1:
+            offsets[i] = seen.pop() // one
+        else:
+            by_value[i] = True
+    wall: np.ndarray = utc + offsets[which]
+    for row in np.flatnonzero(by_value[which]).tolist():
+        instant = _EPOCH + dt.timedelta(microseconds=int(utc[row]))
+        try:
+            offset = instant.astimezone(tz).utcoffset()
+        except OverflowError:  # the wall time is past 9999-12-31: the offset of that wall time
+            offset = tz.utcoffset(instant.replace(tzinfo=None))
+        wall[row] += (offset or dt.timedelta(0)) // one
+    return wall
+
+
 def distinct_days(us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`np.unique(us // one day, return_inverse=True)`, without its sort of every value when the
     days span a short range, as they nearly always do (a chunk covers years, not millennia)."""

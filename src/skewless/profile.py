@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 FORMAT = "skewless-profile/1"
 ALPHA = 0.01  # relative accuracy of a sketch's quantiles
 GAMMA = (1 + ALPHA) / (1 - ALPHA)
+_LOG_GAMMA = math.log(GAMMA)
 TINY = 1e-9  # |x| below this counts as zero in a sketch
 MAX_VALUES = 1000  # distinct values counted per categorical column; the rest count as OTHER
 OTHER = "\x00other"  # the key under which values past MAX_VALUES are counted (no value is it)
@@ -71,6 +72,16 @@ class Sketch:
             if len(picked):
                 keys, counts = np.unique(_keys(picked), return_counts=True)
                 counter.update(dict(zip(keys.tolist(), counts.tolist(), strict=True)))
+
+    def add_one(self, x: float) -> None:
+        """Count one finite number (pure Python: the online path imports no numpy)."""
+        magnitude = abs(x)
+        if magnitude < TINY:
+            self.zero += 1
+        elif x > 0:
+            self.positive[math.ceil(math.log(magnitude) / _LOG_GAMMA)] += 1
+        else:
+            self.negative[math.ceil(math.log(magnitude) / _LOG_GAMMA)] += 1
 
     def merge(self, other: Sketch) -> None:
         self.positive.update(other.positive)
@@ -116,7 +127,7 @@ class Sketch:
 def _keys(magnitude: np.ndarray) -> np.ndarray:
     import numpy as np
 
-    keys: np.ndarray = np.ceil(np.log(magnitude) / math.log(GAMMA)).astype(np.int64)
+    keys: np.ndarray = np.ceil(np.log(magnitude) / _LOG_GAMMA).astype(np.int64)
     return keys
 
 
@@ -144,6 +155,8 @@ class ColumnProfile:
     hours: list[int] | None = None  # datetimes: per hour of the day, in the column's zone
     weekdays: list[int] | None = None  # ... per day of the week, Monday first
     offsets: Counter[str] | None = None  # datetimes: the UTC offsets values arrived with
+    # Live profiles (skewless.live) only: the column's violations by code; None in batch ones.
+    violations: Counter[str] | None = None
 
     @classmethod
     def empty(cls, column: Column) -> ColumnProfile:
@@ -184,6 +197,8 @@ class ColumnProfile:
             self.weekdays = [a + b for a, b in zip(self.weekdays, other.weekdays, strict=True)]
         if self.offsets is not None and other.offsets is not None:
             _count_capped(self.offsets, other.offsets, MAX_OFFSETS)
+        if other.violations is not None:
+            self.violations = (self.violations or Counter()) + other.violations
 
     def _bounds(self, low: Any, high: Any) -> None:
         if low is not None and (self.low is None or low < self.low):
@@ -210,6 +225,8 @@ class ColumnProfile:
             doc["hours"] = self.hours
             doc["weekdays"] = self.weekdays
             doc["offsets"] = dict(sorted((self.offsets or {}).items()))
+        if self.violations is not None:
+            doc["violations"] = dict(sorted(self.violations.items()))
         return doc
 
     @classmethod
@@ -232,6 +249,8 @@ class ColumnProfile:
             if len(made.hours) != 24 or len(made.weekdays) != 7:
                 raise ValueError(f"column {name!r}: 24 hours and 7 weekdays expected")
             made.offsets = Counter({str(k): int(n) for k, n in doc["offsets"].items()})
+        if "violations" in doc:
+            made.violations = Counter({str(k): int(n) for k, n in doc["violations"].items()})
         return made
 
 
@@ -377,7 +396,8 @@ def _column(column: Column, array: pa.Array, invalid: int, raw: Any) -> ColumnPr
         array = array.combine_chunks()
     present = array.drop_null()
     if column.type in ("integer", "float"):
-        numbers = present.to_numpy(zero_copy_only=False).astype(np.float64)
+        held = present.to_numpy(zero_copy_only=False)
+        numbers = held.astype(np.float64)
         nan = np.isnan(numbers)
         inf = np.isinf(numbers)
         made.nans, made.infinities = int(nan.sum()), int(inf.sum())
@@ -385,9 +405,9 @@ def _column(column: Column, array: pa.Array, invalid: int, raw: Any) -> ColumnPr
         assert made.sketch is not None
         made.sketch.add(finite)
         if len(finite):
-            low, high = finite.min(), finite.max()
-            cast = int if column.type == "integer" else float
-            made.low, made.high = cast(low), cast(high)
+            # Integers from the int64 values themselves: 2**63 - 1 is no double.
+            exact = held if column.type == "integer" else finite
+            made.low, made.high = exact.min().item(), exact.max().item()
     elif column.type == "string":
         assert made.sketch is not None
         lengths = pc.utf8_length(present).to_numpy(zero_copy_only=False).astype(np.float64)
@@ -412,11 +432,17 @@ def _column(column: Column, array: pa.Array, invalid: int, raw: Any) -> ColumnPr
 
 def _datetimes(made: ColumnProfile, present: pa.Array, raw: Any) -> None:
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    from skewless.normalize import wall_us
+
     assert made.offsets is not None
-    hours = np.bincount(pc.hour(present).to_numpy(zero_copy_only=False), minlength=24)
-    weekdays = np.bincount(pc.day_of_week(present).to_numpy(zero_copy_only=False), minlength=7)
+    utc = pc.cast(present.cast(pa.timestamp("us", tz="UTC")), pa.int64())
+    wall = wall_us(utc.to_numpy(zero_copy_only=False), present.type.tz or "UTC")
+    day = 86_400_000_000
+    hours = np.bincount((wall % day) // 3_600_000_000, minlength=24)
+    weekdays = np.bincount((wall // day + 3) % 7, minlength=7)  # 1970-01-01 was a Thursday
     made.hours = [int(n) for n in hours]
     made.weekdays = [int(n) for n in weekdays]
     if len(present):  # in UTC, to the microsecond: the text then sorts as the instants do
