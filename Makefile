@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve bench-generate serve fuzz clean
+.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve bench-generate bench-live serve fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ bench-stream: $(STAMP)
 
 bench-record: $(STAMP)
 	$(BIN)/python bench/bench_record.py
+
+bench-live: $(STAMP)
+	$(BIN)/python bench/bench_live.py
 
 bench-serve: $(STAMP)
 	$(BIN)/python bench/bench_serve.py

@@ -230,9 +230,7 @@ class _Gates:
         except RecursionError:  # nesting near the limit: payload's quote count, repr, dumps
             result = BodyResult(False, [], (_too_deep("the body"),))
         if route.profile is not None and not result.violations:
-            arrived, problem = _parse_document(body)
-            if problem is None:
-                route.profile.observe_many(arrived if type(arrived) is list else [arrived])
+            _count(route.profile, body, result)
         if result.violations:
             v = result.violations[0]
             status = 413 if v.code == Code.PAYLOAD_TOO_LARGE else 422
@@ -321,6 +319,16 @@ class _Gates:
         if route.echo_values and shown is not None:
             item["input"] = shown
         return _Verdict(_Reply(status, _error_body([item])))
+
+
+def _count(profile: LiveProfile, body: bytes, result: BodyResult) -> None:
+    """Count the records of a readable body as they arrived, valid or not."""
+    arrived, problem = _parse_document(body)
+    if problem is not None:
+        return
+    records = arrived if type(arrived) is list else [arrived]
+    for record, judged in zip(records, result.results, strict=False):
+        profile.observe(record, judged.record if judged.ok else None)
 
 
 def _response_label(path: str) -> str:
