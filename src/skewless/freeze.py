@@ -7,13 +7,15 @@ into the contract, so that serving fills nulls with training's value, never its 
 
 The statistic of a column is computed over its non-null values that read as its type and pass
 its own checks (normalised: an unknown category counts as its `map_to`), so a training row with
-an age of 500 does not move the median. Integers: the median and the mean are rounded to the
+an age of 500 does not move the median; NaN and infinities never enter a median or a mean. Integers: the median and the mean are rounded to the
 nearest integer, half to even; floats: the mean is the correctly rounded sum (`math.fsum`)
 divided by the count; the mode is the most frequent value, ties going to the smallest.
 
 The contract's text is edited in place at the fill_null's YAML node, `value: LITERAL` added to
-(or replaced in) `{freeze: ...}`: every other byte of the file, comments and layout included,
-stays as it was. The new text is loaded again before it is written, atomically.
+(or replaced in) `{freeze: ...}`: every other byte of the file, comments, layout and line
+endings included, stays as it was, and a value that reads as the statistic already is left as
+written. The new text is loaded again before it is written, atomically, with the file's mode (a
+read-only contract is refused; through a symbolic link, its target is written).
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class _Tally:
     left_out: int = 0
 
     def add(self, data: Any, text: bool) -> None:
+        import numpy as np
         import pyarrow.compute as pc
 
         from skewless.batch import convert_column
@@ -104,11 +107,18 @@ class _Tally:
         self.values += len(good)
         if self.column.fill_freeze == "mode":
             counts = pc.value_counts(good)
-            self.counts.update(
-                dict(zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True))
-            )
+            # One by one: arrow counts -0.0 apart from 0.0, which Python keys take as one.
+            pairs = zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True)
+            for value, n in pairs:
+                self.counts[value] += n
         else:
-            self.parts.append(good.to_numpy(zero_copy_only=False))
+            numbers = good.to_numpy(zero_copy_only=False)
+            if self.column.type == "float":  # NaN and infinities (allow_nan, allow_inf)
+                odd = int((~np.isfinite(numbers)).sum())
+                self.left_out += odd
+                self.values -= odd
+                numbers = numbers[np.isfinite(numbers)]
+            self.parts.append(numbers)
 
     def result(self) -> Any:
         column = self.column
@@ -129,11 +139,17 @@ class _Tally:
                 return _round_half_even(Fraction(sum(ints.tolist()), len(ints)))
             return _round_half_even(_median(ints))
         floats = numbers.astype(np.float64)
+        n = len(floats)
         if column.fill_freeze == "mean":
-            mean = math.fsum(floats.tolist()) / len(floats)
+            try:
+                found = math.fsum(floats.tolist()) / n
+            except OverflowError:  # the sum passes the largest double: add the shares instead
+                found = math.fsum((floats / n).tolist())
         else:
-            mean = float(np.median(floats))
-        return min(max(mean, float(floats.min())), float(floats.max()))
+            middle = np.partition(floats, [(n - 1) // 2, n // 2])
+            a, b = float(middle[(n - 1) // 2]), float(middle[n // 2])
+            found = (a + b) / 2 if math.isfinite(a + b) else a / 2 + b / 2
+        return min(max(found, float(floats.min())), float(floats.max()))
 
 
 def _passing(column: Column, array: pa.Array, usable: np.ndarray) -> pa.Array:
@@ -233,8 +249,11 @@ def freeze(
     from skewless.loader import load_contract
 
     path = Path(contract_path)
+    if path.is_symlink():
+        path = path.resolve()  # the link's target is the contract to edit
     contract = load_contract(path)
-    text = path.read_text(encoding="utf-8")  # it loaded: readable UTF-8
+    # It loaded: readable UTF-8. Bytes, not read_text: newlines stay as they are (CRLF).
+    text = path.read_bytes().decode("utf-8")
     items = data if isinstance(data, list | tuple) else [data]
     found = statistics(
         contract,
@@ -243,7 +262,8 @@ def freeze(
         chunk_rows=chunk_rows,
         on_chunk=on_chunk,
     )
-    new_text = frozen_text(text, str(path), {n: s.value for n, s in found.items()}, contract)
+    changed = {n: s.value for n, s in found.items() if s.changed}  # `value: 1` for 1.0 stays
+    new_text = frozen_text(text, str(path), changed, contract)
     result = FreezeResult(loads_contract(new_text, file=str(path)), new_text, found)
     for name, stat in found.items():  # the file now reads as computed
         read = result.contract.column(name).fill_null
@@ -270,7 +290,9 @@ def frozen_text(text: str, file: str, values: dict[str, Any], contract: Contract
             end = pairs[-1][1].end_mark.index
             edits.append((end, end, f", value: {literal}"))
         else:
-            end = text.find("\n", pairs[-1][1].end_mark.index)
+            last = pairs[-1][1].end_mark.index
+            # A block scalar (`>-`, `|`) ends at the start of the next line already.
+            end = last - 1 if text[last - 1 : last] == "\n" else text.find("\n", last)
             at = len(text) if end < 0 else end + 1
             indent = " " * pairs[0][0].start_mark.column
             lead = newline if end < 0 else ""
@@ -330,12 +352,21 @@ def quoted(text: str) -> str:
 
 
 def _replace(path: Path, text: str) -> None:
-    """Write `text` over `path`, whole or not at all (`OutputError`)."""
+    """Write `text` over `path`, whole or not at all (`OutputError`), keeping its mode; a
+    read-only contract (no write bit) is not replaced."""
+    import os
+    import stat
+
+    from skewless.errors import OutputError
     from skewless.quarantine import AtomicFile
 
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o222:
+        raise OutputError(str(path), "is read-only (no write permission): not changed")
     written = AtomicFile(path)
     written.file.write(text.encode("utf-8"))
     written.commit()
+    os.chmod(path, mode)
 
 
 __all__ = ["FreezeResult", "NothingToFreeze", "Statistic", "freeze", "frozen_text", "statistics"]

@@ -42,6 +42,7 @@ def fuzz(contract: Contract | str | Path, *, env: Env | None = "serving") -> Cal
     from skewless import adversarial, nasty, strategies
 
     loaded = load(contract)
+    loaded.require_frozen()  # its valid data would be judged by a fill no engine accepts
 
     def decorate(test: F) -> F:
         wanted = [p for p in inspect.signature(test).parameters if p in PARAMETERS]
