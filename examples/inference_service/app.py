@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from model import score
 from prometheus_client import make_asgi_app
 
@@ -100,6 +100,7 @@ async def health() -> dict[str, str]:
     "/skew/profile",
     responses={200: _json("The profile of every record received so far.", {"type": "object"})},
 )
-async def skew_profile() -> dict[str, Any]:
-    """What serving has received, as a skewless profile (docs/drift.md has the format)."""
-    return LIVE.snapshot().to_dict()
+async def skew_profile() -> Response:
+    """What serving has received, as a skewless profile (docs/drift.md has the format): its own
+    JSON text, ASCII only, whatever keys clients sent (a lone surrogate included)."""
+    return Response(LIVE.snapshot().to_json(), media_type="application/json")

@@ -7,9 +7,10 @@ into the contract, so that serving fills nulls with training's value, never its 
 
 The statistic of a column is computed over its non-null values that read as its type and pass
 its own checks (normalised: an unknown category counts as its `map_to`), so a training row with
-an age of 500 does not move the median; NaN and infinities never enter a median or a mean. Integers: the median and the mean are rounded to the
-nearest integer, half to even; floats: the mean is the correctly rounded sum (`math.fsum`)
-divided by the count; the mode is the most frequent value, ties going to the smallest.
+an age of 500 does not move the median; NaN and infinities never enter a median or a mean.
+Integers: the median and the mean are rounded to the nearest integer, half to even; floats: the
+mean is the correctly rounded sum (`math.fsum`) divided by the count; the mode is the most
+frequent value, ties going to the smallest.
 
 The contract's text is edited in place at the fill_null's YAML node, `value: LITERAL` added to
 (or replaced in) `{freeze: ...}`: every other byte of the file, comments, layout and line

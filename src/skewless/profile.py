@@ -355,25 +355,44 @@ def profile_source(
 
     whole = Profile(contract.name, contract.version, env)
     for chunk in source.chunks(DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows):
-        whole.merge(profile_chunk(contract, chunk.columns, env=env, text=chunk.text))
+        whole.merge(
+            profile_chunk(
+                contract, chunk.columns, env=env, text=chunk.text, rows=chunk.rows,
+                records=chunk.records,
+            )
+        )  # fmt: skip
         if on_chunk is not None:
             on_chunk(chunk.rows)
     return whole
 
 
 def profile_chunk(
-    contract: Contract, columns: dict[str, Any], *, env: Env | None = None, text: bool = False
+    contract: Contract,
+    columns: dict[str, Any],
+    *,
+    env: Env | None = None,
+    text: bool = False,
+    rows: int | None = None,
+    records: bool = False,
 ) -> Profile:
-    """The profile of one chunk: named columns as the readers give them."""
+    """The profile of one chunk: named columns as the readers give them. `records`: the chunk
+    is records (JSON Lines), whose columns are the keys some record of the chunk holds: a key
+    a record lacks reads as null, and a declared key no record holds is a column of nulls (as
+    `skewless.live` counts them)."""
     from skewless.batch import ABSENT, convert_column
 
-    rows = max((len(data) for data in columns.values()), default=0)
+    if rows is None:
+        rows = max((len(data) for data in columns.values()), default=0)
     made = Profile(contract.name, contract.version, env, rows)
     declared = {c.name: c for c in contract.columns if c.allowed_in(env)}
+    if records:
+        columns = {name: [None] * rows for name in declared} | columns
     for name, data in columns.items():
         column = declared.get(name)
         if column is None:
-            made.undeclared[name] += len(data)
+            made.undeclared[name] += (
+                sum(v is not ABSENT for v in data) if isinstance(data, list) else len(data)
+            )
             continue
         if isinstance(data, list):  # records: a key a record lacks reads as null here
             data = [None if v is ABSENT else v for v in data]
@@ -476,7 +495,10 @@ def _offsets(raw: Any) -> Counter[str]:
     found = pc.extract_regex(raw.drop_null(), r"(?P<offset>Z|z|[+-][0-9]{2}:?[0-9]{2}|)$").field(
         "offset"
     )
-    return Counter({(k.upper() if k else "naive"): n for k, n in _value_counts(found).items()})
+    counts: Counter[str] = Counter()
+    for offset, n in _value_counts(found).items():  # 'z' and 'Z' are one offset
+        counts[offset.upper() if offset else "naive"] += n
+    return counts
 
 
 def _value_counts(array: pa.Array) -> Counter[str]:
