@@ -726,7 +726,8 @@ def fuzz(
 
 # Commands kept in modules of their own: each imports `app` and the shared options from here,
 # so they are imported last.
-# (one `import skewless.cli_<name>  # noqa: E402, F401` line per module, below)
+# (one `import skewless.cli_<name>` line per module below, with noqa E402 and F401)
+import skewless.cli_docs  # noqa: E402, F401
 
 
 def main() -> None:
