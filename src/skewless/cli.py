@@ -727,6 +727,7 @@ def fuzz(
 # Commands kept in modules of their own: each imports `app` and the shared options from here,
 # so they are imported last.
 # (one `import skewless.cli_<name>` line per module below, with noqa E402 and F401)
+import skewless.cli_diff  # noqa: E402
 import skewless.cli_docs  # noqa: E402, F401
 
 
