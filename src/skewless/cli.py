@@ -728,7 +728,8 @@ def fuzz(
 # so they are imported last.
 # (one `import skewless.cli_<name>` line per module below, with noqa E402 and F401)
 import skewless.cli_diff  # noqa: E402
-import skewless.cli_docs  # noqa: E402, F401
+import skewless.cli_docs  # noqa: E402
+import skewless.cli_infer  # noqa: E402, F401
 
 
 def main() -> None:
