@@ -262,3 +262,24 @@ def test_rename_hint_escapes_odd_names_once(contract: skewless.Contract) -> None
     data = frame(browser=["Chrome", "Safari", "Other"]).rename(columns={"browser": "brow\nser"})
     missing = next(v for v in contract.validate(data).violations if v.code == "missing_column")
     assert missing.message.endswith("renamed to 'brow\\nser'?")
+
+
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [
+        (pd.Series([1 + 2j, 3 + 0j]), False),  # no arrow array for complex: each value judged
+        (pd.Series(pd.arrays.SparseArray([1.0, 2.5])), True),
+        (pd.Series(np.array([1.5, 2.0], dtype=np.float16)), True),
+    ],
+    ids=["complex", "sparse", "float16"],
+)
+def test_dtypes_pyarrow_cannot_take_are_judged_value_by_value(data: pd.Series, ok: bool) -> None:
+    contract = skewless.loads_contract(
+        "contract: t\nversion: 1.0.0\ncolumns:\n"
+        "  x: {type: float}\n  s: {type: string, coerce: true}\n"
+    )
+    report = contract.validate(pd.DataFrame({"x": data, "s": data.astype(object)}))
+    codes = {(v.column, v.code) for v in report.violations}
+    assert report.ok is ok, codes
+    if not ok:  # a complex number is no float, nor text to coerce
+        assert codes == {("x", "wrong_type"), ("s", "wrong_type")}

@@ -630,7 +630,13 @@ def convert_column(column: Column, data: ColumnData, *, text: bool) -> Converted
         return convert_python(column, data, nan_is_null=False)
     if not isinstance(data, pa.Array | pa.ChunkedArray) and data.dtype == object:
         return convert_python(column, data.tolist())
-    return convert_arrow(column, arrow_of(data), text=text)
+    try:
+        return convert_arrow(column, arrow_of(data), text=text)
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        # A dtype pyarrow has no array or kernel for (complex, sparse, float16 read as text):
+        # value by value, where each value gets its verdict (a complex number is wrong_type).
+        values = data.to_pylist() if isinstance(data, pa.Array | pa.ChunkedArray) else data.tolist()
+        return convert_python(column, values)
 
 
 def raw_values(data: ColumnData) -> Callable[[np.ndarray], Sequence[Any]]:
