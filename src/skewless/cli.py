@@ -28,8 +28,9 @@ app = typer.Typer(
     name="skewless",
     help=(
         "Data contracts for ML systems: validate data against a YAML contract (validate, "
-        "lint), check it for drift against training (profile, drift), fuzz functions and apps "
-        "from it (fuzz).\n\n"
+        "lint), check it for drift against training (profile, freeze, drift), fuzz functions "
+        "and apps from it (fuzz), and keep it over its life (infer, diff, docs, export, "
+        "import).\n\n"
         "Exit codes: 0 pass, 1 findings (violations, drift), 2 could not judge (bad contract, "
         "unreadable input, bad usage)."
     ),
@@ -729,7 +730,8 @@ def fuzz(
 # (one `import skewless.cli_<name>` line per module below, with noqa E402 and F401)
 import skewless.cli_diff  # noqa: E402
 import skewless.cli_docs  # noqa: E402
-import skewless.cli_infer  # noqa: E402, F401
+import skewless.cli_infer  # noqa: E402
+import skewless.cli_interop  # noqa: E402, F401
 
 
 def main() -> None:
