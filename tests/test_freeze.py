@@ -893,7 +893,7 @@ def test_plain_strings_stay_plain_and_others_are_double_quoted() -> None:
     assert yaml_literal("en-US", column) == "en-US"
     assert yaml_literal("null", column) == '"null"'
     assert yaml_literal("123", column) == '"123"'
-    assert yaml_literal("a\tb", column) == '"a\\x09b"'
+    assert yaml_literal("a\tb", column) == '"a\\tb"'
     assert quoted('\\"😀\u2028\x00') == '"\\\\\\"😀\\u2028\\x00"'
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,7 +33,7 @@ import yaml
 
 from skewless.errors import InputError
 from skewless.loader import loads_contract
-from skewless.yaml_dialect import compose, implicit_tag
+from skewless.yaml_dialect import compose, quoted, scalar
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -324,32 +323,7 @@ def yaml_literal(value: Any, column: Column) -> str:
         return repr(value)  # the shortest text that reads back as this double
     if isinstance(value, dt.datetime | dt.date):
         return quoted(value.isoformat())
-    text = str(value)
-    if _PLAIN.fullmatch(text) and implicit_tag(text) == "tag:yaml.org,2002:str":
-        return text  # Other, free, en-US: as a person writes them
-    return quoted(text)
-
-
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-
-
-def quoted(text: str) -> str:
-    """A double-quoted YAML scalar: printable characters as they are, others escaped."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif 0x20 <= code < 0x7F or (code > 0xA0 and ch.isprintable() and code != 0xFEFF):
-            out.append(ch)
-        elif code <= 0xFF:
-            out.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
+    return scalar(str(value))  # Other, free, en-US plain, as a person writes them
 
 
 def _replace(path: Path, text: str) -> None:
@@ -370,4 +344,12 @@ def _replace(path: Path, text: str) -> None:
     os.chmod(path, mode)
 
 
-__all__ = ["FreezeResult", "NothingToFreeze", "Statistic", "freeze", "frozen_text", "statistics"]
+__all__ = [
+    "FreezeResult",
+    "NothingToFreeze",
+    "Statistic",
+    "freeze",
+    "frozen_text",
+    "statistics",
+    "yaml_literal",
+]

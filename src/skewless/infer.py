@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from skewless.contract import Column, ColumnType
 from skewless.errors import Code, InputError
 from skewless.report import escape, printable
+from skewless.yaml_dialect import scalar
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -731,7 +732,7 @@ def _no_values(state: _ColumnState, out: _Lines, rows: int) -> None:
         zone = chosen.column.timezone or "UTC"
         known = t is not None and t.tz == zone
         out.add(
-            f"timezone: {_scalar(zone)}",
+            f"timezone: {scalar(zone)}",
             "the zone of the source's type" if known else "guessed: set the zone values carry",
         )
 
@@ -744,7 +745,7 @@ def _typed_lines(state: _ColumnState, seen: _Seen, out: _Lines, rows: int, warni
         vocabulary = seen.vocabulary
         if vocabulary and len(vocabulary) * 2 <= seen.present:
             out.add("type: category", f"{len(vocabulary)} distinct values in {_n(rows, 'row')}")
-            items = [_scalar(v) for v in sorted(vocabulary)]
+            items = [scalar(v) for v in sorted(vocabulary)]
             comment = "guessed: the values seen; add the valid ones that were not"
             flow = "[" + ", ".join(items) + "]"
             if len(flow) <= 80:
@@ -796,14 +797,14 @@ def _zone_lines(seen: _Seen, out: _Lines) -> None:
     aware = [z for z in arrived if z != "naive"]
     if column.naive == "assume":
         out.add(
-            f"timezone: {_scalar(zone)}",
+            f"timezone: {scalar(zone)}",
             "guessed: values without a zone came; set the zone they were written in",
         )
         mixed = f" ({len(aware)} kinds of aware values came too)" if aware else ""
         out.add("naive: assume", f"values without a zone are read as wall time there{mixed}")
         return
     if zone != "UTC" or aware == ["UTC"]:
-        out.add(f"timezone: {_scalar(zone)}", "the zone the values carry")
+        out.add(f"timezone: {scalar(zone)}", "the zone the values carry")
     elif aware and set(aware) <= _UTC_OFFSETS:
         out.add("timezone: UTC", f"the values are in UTC ({', '.join(aware)})")
     else:
@@ -839,46 +840,13 @@ def _number(value: int | float) -> str:
 
 # --- YAML text --------------------------------------------------------------------------------
 
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
-# Read as booleans or null by YAML 1.1 readers (the contract's dialect reads them as text, but a
-# contract is read by other tools too): always quoted.
-_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "nan", "inf"}
 COMMENT_COLUMN = 36
-
-
-def _scalar(text: str) -> str:
-    """`text` as a YAML scalar that reads back as exactly this string."""
-    from skewless.yaml_dialect import implicit_tag
-
-    if (
-        _PLAIN.fullmatch(text)
-        and text.lower() not in _RESERVED
-        and implicit_tag(text) == "tag:yaml.org,2002:str"
-    ):
-        return text
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(
-                f"\\x{code:02x}"
-                if code < 0x100
-                else f"\\u{code:04x}"
-                if code < 0x10000
-                else f"\\U{code:08x}"
-            )
-    out.append('"')
-    return "".join(out)
 
 
 def _key_lines(name: str) -> list[str]:
     """A column's key: plain or quoted; an explicit key (`? KEY`) past YAML's 1024-character
     limit on implicit keys."""
-    key = _scalar(name)
+    key = scalar(name)
     if len(key) > 1000:
         return [f"  ? {key}", "  :"]
     comment = "" if name.isprintable() else "  # its name holds invisible characters, escaped"

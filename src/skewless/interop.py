@@ -28,7 +28,7 @@ from skewless.ecma import ecma_pattern
 from skewless.errors import ContractError, InputError
 from skewless.loader import loads_contract, pattern_problem
 from skewless.report import escape, escape_name, printable
-from skewless.yaml_dialect import Node, compose, implicit_tag
+from skewless.yaml_dialect import Node, compose, implicit_tag, quoted
 
 if TYPE_CHECKING:
     from skewless.contract import Contract, Env
@@ -472,28 +472,6 @@ def scalar(value: Any, flow: bool = False) -> str:
     if not isinstance(value, str):
         raise TypeError(f"cannot write {type(value).__name__} as YAML")
     return value if _plain_ok(value, flow) else quoted(value)
-
-
-_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
-
-
-def quoted(text: str) -> str:
-    """A double-quoted YAML scalar: printable characters as they are, the others escaped."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ch.isprintable() and code != 0xFEFF:
-            out.append(ch)
-        elif code <= 0xFF:
-            out.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def _plain_ok(text: str, flow: bool) -> bool:

@@ -100,6 +100,46 @@ def encodable(text: str) -> bool:
     return True
 
 
+# --- writing scalars back --------------------------------------------------------------------
+
+_QUOTE_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+# Read as booleans or null by YAML 1.1 readers (the contract's dialect reads them as text, but a
+# contract is read by other tools too): always quoted.
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "nan", "inf"}
+
+
+def quoted(text: str) -> str:
+    """A double-quoted YAML scalar: printable characters as they are, the others escaped."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[ch])
+        elif ch.isprintable() and code != 0xFEFF:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def scalar(text: str) -> str:
+    """`text` as a YAML scalar that reads back as exactly this string, in this dialect and in
+    YAML 1.1 readers: plain when that is safe (Other, en-US, a/b.c), else double-quoted."""
+    if (
+        _PLAIN.fullmatch(text)
+        and text.lower() not in _RESERVED
+        and implicit_tag(text) == "tag:yaml.org,2002:str"
+    ):
+        return text
+    return quoted(text)
+
+
 def type_name(value: Any) -> str:
     if value is None:
         return "null"
