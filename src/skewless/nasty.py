@@ -24,16 +24,8 @@ from hypothesis import strategies as st
 from skewless.adversarial import homoglyphs, shifts
 from skewless.dtypes import INT64_MAX, INT64_MIN
 from skewless.normalize import zone
-from skewless.strategies import (
-    CHARSET_TOP,
-    CONTROL,
-    float_bounds,
-    int_bounds,
-    iso,
-    plain_wall,
-    speakable,
-    valid,
-)
+from skewless.strategies import CHARSET_TOP, CONTROL, float_bounds, int_bounds, valid
+from skewless.strategies_time import iso, plain_wall, speakable
 
 if TYPE_CHECKING:
     from skewless.contract import Column, Contract, Env
