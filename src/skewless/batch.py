@@ -54,6 +54,14 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
+def absent_as_null(data: Any) -> Any:
+    """A records column (a list) with every missing key read as null; other columns as they
+    are. Outside the validator, which reports a missing required key apart, that is the rule."""
+    if not isinstance(data, list):
+        return data
+    return [None if v is ABSENT else v for v in data]
+
+
 @dataclass(slots=True)
 class Chunk:
     """A slice of a source: named columns, and where each of its rows sits in the source."""

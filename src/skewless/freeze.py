@@ -196,6 +196,7 @@ def statistics(
 
     Raises `InputError` for a source without a frozen column, `NothingToFreeze` for a column
     with no usable value."""
+    from skewless.batch import absent_as_null
     from skewless.io import DEFAULT_CHUNK_ROWS
 
     wanted = [c for c in contract.columns if c.fill_freeze is not None and c.allowed_in(env)]
@@ -206,12 +207,7 @@ def statistics(
             for name, tally in tallies.items():
                 if name in chunk.columns:
                     seen.add(name)
-                    data = chunk.columns[name]
-                    if chunk.records:
-                        from skewless.batch import ABSENT
-
-                        data = [None if v is ABSENT else v for v in data]
-                    tally.add(data, chunk.text)
+                    tally.add(absent_as_null(chunk.columns[name]), chunk.text)
             if on_chunk is not None:
                 on_chunk(chunk.rows)
         missing = [name for name in tallies if name not in seen]

@@ -140,7 +140,7 @@ def _cadence_columns(
 ) -> Iterator[dict[str, Any]]:
     """Per chunk, the cadence columns and their group columns, typed and normalised as the
     validator reads them (so both passes see the same instants and groups)."""
-    from skewless.batch import ABSENT, convert_column
+    from skewless.batch import absent_as_null, convert_column
     from skewless.normalize import normalize_column
 
     names = {n for c in contract.columns if c.cadence for n in (c.name, *c.cadence_by)}
@@ -149,9 +149,7 @@ def _cadence_columns(
         out = {}
         for column in wanted:
             if column.name in chunk.columns:
-                data = chunk.columns[column.name]
-                if chunk.records:
-                    data = [None if v is ABSENT else v for v in data]
+                data = absent_as_null(chunk.columns[column.name])
                 converted = convert_column(column, data, text=chunk.text).array
                 out[column.name] = normalize_column(column, converted)
         yield out

@@ -187,7 +187,7 @@ def _is_zone(name: str) -> bool:
 
 def without_absent(state: ColumnState, data: Any, *, tally: bool) -> Any:
     """Records' values with a missing key read as null (counted apart from nulls)."""
-    from skewless.batch import ABSENT
+    from skewless.batch import ABSENT, absent_as_null
 
     if not isinstance(data, list):
         return data
@@ -196,7 +196,7 @@ def without_absent(state: ColumnState, data: Any, *, tally: bool) -> Any:
         return data
     if tally:
         state.absent_in += absent
-    return [None if v is ABSENT else v for v in data]
+    return absent_as_null(data)
 
 
 def feed(state: ColumnState, data: Any, *, text: bool, max_categories: int) -> None:

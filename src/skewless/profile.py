@@ -379,7 +379,7 @@ def profile_chunk(
     is records (JSON Lines), whose columns are the keys some record of the chunk holds: a key
     a record lacks reads as null, and a declared key no record holds is a column of nulls (as
     `skewless.live` counts them)."""
-    from skewless.batch import ABSENT, convert_column
+    from skewless.batch import ABSENT, absent_as_null, convert_column
 
     if rows is None:
         rows = max((len(data) for data in columns.values()), default=0)
@@ -394,9 +394,8 @@ def profile_chunk(
                 sum(v is not ABSENT for v in data) if isinstance(data, list) else len(data)
             )
             continue
-        if isinstance(data, list):  # records: a key a record lacks reads as null here
-            data = [None if v is ABSENT else v for v in data]
-        converted = convert_column(column, data, text=text)
+        # Records: a key a record lacks reads as null here.
+        converted = convert_column(column, absent_as_null(data), text=text)
         invalid = int(converted.failed_mask().sum())
         made.columns[name] = _column(column, converted.array, invalid, data)
     return made
