@@ -161,10 +161,13 @@ class BatchValidator:
         env: Env | None = None,
         keep_values: int | None = None,
         cadence_bad: dict[str, np.ndarray] | None = None,
+        repeats: dict[int, np.ndarray] | None = None,
     ) -> Run:
         """A run over one source. `keep_values`: raw values kept for the first N violations
-        only (a chunked run must not keep every chunk alive); None keeps them all lazily."""
-        return Run(self, source, env, keep_values, cadence_bad)
+        only (a chunked run must not keep every chunk alive); None keeps them all lazily.
+        `cadence_bad` and `repeats`: row-spanning verdicts already reduced over the whole
+        source (`GlobalChecks`), for a run over part of it."""
+        return Run(self, source, env, keep_values, cadence_bad, repeats)
 
     def frame(self, typed: dict[str, pa.Array], extras: dict[str, ColumnData]) -> pd.DataFrame:
         """Typed, normalised columns as a DataFrame (contract columns, then allowed extras)."""
@@ -370,6 +373,7 @@ class Run:
         env: Env | None,
         keep_values: int | None,
         cadence_bad: dict[str, np.ndarray] | None,
+        repeats: dict[int, np.ndarray] | None = None,
     ) -> None:
         contract = validator.contract
         self.validator = validator
@@ -378,7 +382,9 @@ class Run:
         self.report = Report(
             contract.name, contract.version, source, 0, [], columns=contract.column_names
         )
-        self.globals = GlobalChecks(contract, validator.order, cadence_bad=cadence_bad)
+        self.globals = GlobalChecks(
+            contract, validator.order, cadence_bad=cadence_bad, repeats=repeats
+        )
         self._structure_seen = False
         self._kept = 0  # violations whose raw values were kept so far
 
@@ -498,7 +504,7 @@ class Run:
                 continue
             shown = block.rows[block.rows <= cutoff]
             raw = block.values(shown) if len(shown) else []
-            block.values = _frozen(dict(zip(shown.tolist(), raw, strict=True)))
+            block.values = KeptValues(zip(shown.tolist(), raw, strict=True))
         self._kept += sum(b.count for b in row_blocks)
 
 
@@ -526,8 +532,14 @@ class _Background:
         return value
 
 
-def _frozen(kept: dict[int, Any]) -> Callable[[np.ndarray], Sequence[Any]]:
-    return lambda rows: [kept.get(r) for r in rows.tolist()]
+class KeptValues(dict[int, Any]):
+    """Raw values kept by row id, as a block's value getter (None for a row not kept); a plain
+    dict, so a partition's violations travel from a worker to the driver as they are."""
+
+    __slots__ = ()
+
+    def __call__(self, rows: np.ndarray) -> list[Any]:
+        return [self.get(r) for r in rows.tolist()]
 
 
 def _at_positions(
@@ -554,7 +566,7 @@ def _malformed_blocks(chunk: Chunk, redact: bool) -> list[Block]:
             None,
             f"the record {reason}",
             np.asarray(positions, dtype=np.int64),
-            _frozen({p: skipped[p] for p in positions}),
+            KeptValues({p: skipped[p] for p in positions}),
             redact,
             order=-1,
         )
@@ -574,13 +586,24 @@ def pandera_pandas() -> Any:
     of every aware Python datetime as UTC, in skewless and in the caller's own code. pandera
     registers its pandas backends (importing some forty more modules) at its first validation:
     done here, with the imports, rather than in the first chunk of a run.
+
+    Where PySpark is installed (the `spark` extra), pandera also imports `pyspark.pandas`, which
+    patches pandas' classes, takes a quarter of a second and warns under pandas 3; skewless hands
+    pandera plain pandas objects only, so pandera is shown it as absent while it is imported.
     """
     import os
+    import sys
 
     before = {key: os.environ.get(key) for key in _PANDERA_ENV}
-    import pandas as pd
-    import pandera.pandas
-
+    hidden = "pyspark.pandas" not in sys.modules
+    if hidden:
+        sys.modules["pyspark.pandas"] = None  # type: ignore[assignment]  # import raises
+    try:
+        import pandas as pd
+        import pandera.pandas
+    finally:
+        if hidden:
+            del sys.modules["pyspark.pandas"]
     for key, value in before.items():
         if value is None:
             os.environ.pop(key, None)

@@ -9,11 +9,13 @@ nothing.
     ├── InputError                the data could not be read at all (missing, empty, truncated)
     ├── OutputError               an output could not be written (disk full, no permission);
     │                             nothing was left behind
+    ├── EngineError               a distributed engine could not finish the run (a worker
+    │                             died too often, no scheduler); nothing was left behind
     └── ViolationError            raised on request by Report.raise_for_violations()
 
 Exit codes of the command line follow the families: 0 pass, 1 violations (or a contract that
-lint rejects), 2 could not judge (ContractError for `validate`, InputError, OutputError, bad
-usage).
+lint rejects), 2 could not judge (ContractError for `validate`, InputError, OutputError,
+EngineError, bad usage).
 """
 
 from __future__ import annotations
@@ -130,6 +132,9 @@ class InputError(SkewlessError):
         self.source = source
         self.message = message
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        return type(self), (self.source, self.message)  # raised on a worker, re-raised here
+
 
 class OutputError(SkewlessError):
     """An output (valid rows, quarantine) could not be written; no partial file was left."""
@@ -138,6 +143,21 @@ class OutputError(SkewlessError):
         super().__init__(f"{target}: {message}")
         self.target = target
         self.message = message
+
+    def __reduce__(self) -> tuple[type[OutputError], tuple[str, str]]:
+        return type(self), (self.target, self.message)
+
+
+class EngineError(SkewlessError):
+    """A distributed engine (Dask, Spark) could not finish a run; no output was left."""
+
+    def __init__(self, engine: str, message: str) -> None:
+        super().__init__(f"{engine}: {message}")
+        self.engine = engine
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[EngineError], tuple[str, str]]:
+        return type(self), (self.engine, self.message)
 
 
 class ViolationError(SkewlessError):

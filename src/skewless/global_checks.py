@@ -461,6 +461,15 @@ def _exact(t: pa.DataType) -> bool:
     )
 
 
+def key_checks(contract: Contract) -> list[tuple[tuple[str, ...], Code, str]]:
+    """Every key check, in a fixed order: `unique: true` columns, then `checks: unique` keys."""
+    keys: list[tuple[tuple[str, ...], Code, str]] = [
+        ((c.name,), Code.NOT_UNIQUE, UNIQUE_MESSAGE) for c in contract.columns if c.unique
+    ]
+    keys += [(k, Code.DUPLICATE_KEY, key_message(k)) for k in contract.checks.unique]
+    return keys
+
+
 @dataclass(slots=True)
 class GlobalChecks:
     """The state of the row-spanning checks over one run; feed chunks in source order."""
@@ -470,6 +479,9 @@ class GlobalChecks:
     # Timestamps (int64 microseconds) known to break each cadence, from a first pass over the
     # source (`cadence_pass`); without it, cadence is judged at `finish`.
     cadence_bad: dict[str, np.ndarray] | None = None
+    # Rows known to repeat a key, per key check (`key_checks`), as sorted source row ids: a run
+    # over one partition of a source whose keys a distributed engine reduced (`partitioned`).
+    repeats: dict[int, np.ndarray] | None = None
     rows: int = 0
     # Seen keys per check, by the check's place in the list of key checks: `unique: true` on a
     # column and `checks: unique: [[it]]` are checks of one key, each
@@ -493,45 +505,14 @@ class GlobalChecks:
 
         self.rows += len(positions)
         blocks = []
-        keys: list[tuple[tuple[str, ...], Code, str]] = [
-            ((c.name,), Code.NOT_UNIQUE, UNIQUE_MESSAGE) for c in self.contract.columns if c.unique
-        ]
-        keys += [(k, Code.DUPLICATE_KEY, key_message(k)) for k in self.contract.checks.unique]
         fresh: dict[str, np.ndarray] = {}  # unique columns: rows holding a value's first row
-        for i, (key, code, message) in enumerate(keys):
+        for i, (key, code, message) in enumerate(key_checks(self.contract)):
             if not all(k in typed for k in key):
                 continue
-            parts = []
-            n = len(positions)
-            # Another unique column of this key, judged earlier in this chunk (never the key's
-            # own column: its first rows are only being found).
-            unique = next((k for k in key if k in fresh), None)
-            if unique is None:
-                seen = self._unique.setdefault(i, _Seen())
-            else:
-                by_value = self._by_value.setdefault(i, _ByValue())
-            for lo in range(0, n, _SLICE):
-                # A slice at a time: the temporaries of hashing, sorting and searching stay a
-                # few MiB instead of several arrays of the chunk's length.
-                rows, codes = _key_codes([typed[k].slice(lo, _SLICE) for k in key])
-                rows += lo
-                if unique is None:
-                    repeats = seen.repeats(codes)
-                else:
-                    # A row whose value in a unique column of the key is that value's first
-                    # row cannot repeat the key: its key is only remembered, not searched for.
-                    # (An earlier row with the same key would hold that value first.)
-                    held, held_codes = _key_codes([typed[unique].slice(lo, _SLICE)])
-                    u = held_codes[np.searchsorted(held + lo, rows)]  # never null in a key row
-                    new = fresh[unique][rows]
-                    by_value.remember(u[new], codes[new])
-                    repeats = np.zeros(len(rows), dtype=bool)
-                    repeats[~new] = by_value.repeats(u[~new], codes[~new])
-                if len(key) == 1 and code is Code.NOT_UNIQUE:
-                    first = fresh.setdefault(key[0], np.zeros(n, dtype=bool))
-                    first[rows[~repeats]] = True
-                parts.append(rows[repeats])
-            repeated = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            if self.repeats is None:
+                repeated = self._search(i, key, code, typed, fresh)
+            else:  # decided over the whole source
+                repeated = np.flatnonzero(np.isin(positions, self.repeats.get(i, positions[:0])))
             if len(repeated):
                 blocks.append(
                     Block(
@@ -557,6 +538,49 @@ class GlobalChecks:
             if bad.any():
                 blocks.append(self._cadence_block(column, positions[rows][bad], ints[bad]))
         return blocks
+
+    def _search(
+        self,
+        i: int,
+        key: tuple[str, ...],
+        code: Code,
+        typed: dict[str, pa.Array],
+        fresh: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """Chunk rows repeating key check `i`'s key in this chunk or an earlier one."""
+        import numpy as np
+
+        parts = []
+        n = len(typed[key[0]])
+        # Another unique column of this key, judged earlier in this chunk (never the key's
+        # own column: its first rows are only being found).
+        unique = next((k for k in key if k in fresh), None)
+        if unique is None:
+            seen = self._unique.setdefault(i, _Seen())
+        else:
+            by_value = self._by_value.setdefault(i, _ByValue())
+        for lo in range(0, n, _SLICE):
+            # A slice at a time: the temporaries of hashing, sorting and searching stay a
+            # few MiB instead of several arrays of the chunk's length.
+            rows, codes = _key_codes([typed[k].slice(lo, _SLICE) for k in key])
+            rows += lo
+            if unique is None:
+                repeats = seen.repeats(codes)
+            else:
+                # A row whose value in a unique column of the key is that value's first
+                # row cannot repeat the key: its key is only remembered, not searched for.
+                # (An earlier row with the same key would hold that value first.)
+                held, held_codes = _key_codes([typed[unique].slice(lo, _SLICE)])
+                u = held_codes[np.searchsorted(held + lo, rows)]  # never null in a key row
+                new = fresh[unique][rows]
+                by_value.remember(u[new], codes[new])
+                repeats = np.zeros(len(rows), dtype=bool)
+                repeats[~new] = by_value.repeats(u[~new], codes[~new])
+            if len(key) == 1 and code is Code.NOT_UNIQUE:
+                first = fresh.setdefault(key[0], np.zeros(n, dtype=bool))
+                first[rows[~repeats]] = True
+            parts.append(rows[repeats])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def finish(self) -> list[Block]:
         """Violations that need every row first: row count and cadence."""

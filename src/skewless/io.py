@@ -445,7 +445,9 @@ def _same_schema(name: str, paths: list[Path], root: Path | None) -> None:
                 )
 
 
-def _parquet_pieces(dataset: Any, chunk_rows: int) -> Iterator[tuple[Any, bool]]:
+def _parquet_pieces(
+    dataset: Any, chunk_rows: int, groups: tuple[int, int] | None = None
+) -> Iterator[tuple[Any, bool]]:
     """A Parquet dataset's rows in order and in its schema, as (table, splittable) pieces.
 
     A row group of at most `chunk_rows` rows is one piece, read column by column: decoding one
@@ -455,6 +457,7 @@ def _parquet_pieces(dataset: Any, chunk_rows: int) -> Iterator[tuple[Any, bool]]
     `dataset.to_batches()`: its scanner reads ahead and buffers every row group's column
     chunks, so memory grew with the file (1.3 GiB for a 10-million-row file), not the chunk.
     Partition columns (hive) and columns a file lacks are filled as the scanner fills them.
+    `groups`: only the row groups first..stop-1 of each file (a partition of a distributed run).
     """
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
@@ -473,7 +476,7 @@ def _parquet_pieces(dataset: Any, chunk_rows: int) -> Iterator[tuple[Any, bool]]
         ) as reader:
             held = set(reader.schema_arrow.names)
             shape = _Shape(dataset.schema, keys, held)
-            for g in range(reader.num_row_groups):
+            for g in range(*(groups or (0, reader.num_row_groups))):
                 if reader.metadata.row_group(g).num_rows <= chunk_rows:
                     yield (
                         shape(_group_reader(reader, g), reader.metadata.row_group(g).num_rows),

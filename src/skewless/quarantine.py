@@ -295,79 +295,25 @@ class Outputs:
 
         from skewless.dtypes import decoded
 
-        failed = result.failed()
-        keep = ~failed
-        typed = dict(result.typed)
         if self._valid_schema is None:
-            self._valid_schema = pa.schema([(n, decoded(a[:0]).type) for n, a in typed.items()])
-        # One Arrow type per contract type, whatever the source held (Parquet text arrives as
-        # `string`, the rest as `large_string`): the valid output's schema is the contract's.
-        for name, arr in typed.items():
-            if name in self._valid_schema.names and arr.type != self._valid_schema.field(name).type:
-                t = self._valid_schema.field(name).type
-                if pa.types.is_dictionary(arr.type):
-                    t = pa.dictionary(arr.type.index_type, t)  # decoded once filtered, below
-                typed[name] = arr.cast(t)
-        self.valid_rows += int(keep.sum())
-        self.quarantined_rows += int(failed.sum()) + len(result.chunk.skipped)
-        if self._valid is not None and keep.any():
-            mask = pa.array(keep)
-            columns = {n: decoded(a.filter(mask)) for n, a in typed.items()}
-            for name, data in result.extras.items():
-                columns[name] = _arrow_column(data).filter(mask)
-            self._valid.write(pa.table(columns))
-        if self._held is not None and (failed.any() or result.chunk.skipped):
-            self._held.write(self._held_table(result, failed, report_blocks))
-
-    def _held_table(
-        self, result: ChunkResult, failed: np.ndarray, report_blocks: list[Block]
-    ) -> pa.Table:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        chunk = result.chunk
-        read_rows = chunk.positions[failed]
-        skipped_rows = np.fromiter(sorted(chunk.skipped), dtype=np.int64, count=len(chunk.skipped))
-        rows = np.concatenate([read_rows, skipped_rows])
-        order = np.argsort(rows, kind="stable")
-        rows = rows[order]
-        n = len(rows)
-        # Where each quarantined row sits among the chunk's read rows (-1: a skipped record).
-        local = np.concatenate([np.flatnonzero(failed), np.full(len(skipped_rows), -1)])[order]
-        whole = [
-            b
-            for b in report_blocks
-            if b.rows is None and b.code.value in ("missing_column", "unexpected_column")
-        ]
-        violations = _violation_lists(rows, result.blocks, whole)
-        record: list[Any] = [None] * n
-        if chunk.raw is not None or chunk.skipped:
-            for i, (row, at) in enumerate(zip(rows.tolist(), local.tolist(), strict=True)):
-                if at < 0:
-                    record[i] = _as_bytes(chunk.skipped.get(row))
-                elif chunk.raw is not None:
-                    record[i] = chunk.raw[at]
-        columns: dict[str, Any] = {
-            "_row": pa.array(rows, pa.int64()),
-            "_run_id": pa.array([self.run_id] * n, pa.string()),
-            "_violations": violations,
-            "_record": pa.array(record, pa.binary()),
-        }
-        if not chunk.records:
-            take = pa.array(np.where(local < 0, 0, local), pa.int64())
-            nulls = pa.array(local < 0)
-            for name, data in chunk.columns.items():
-                if name in QUARANTINE_FIELDS:
-                    continue
-                column = _arrow_column(data)
-                if len(column) == 0:
-                    continue
-                taken = column.take(take)
-                if (local < 0).any():  # skipped records have no columns
-                    taken = pc.if_else(nulls, pa.scalar(None, taken.type), taken)
-                columns[name] = taken
-        return pa.table(columns)
+            self._valid_schema = pa.schema(
+                [(n, decoded(a[:0]).type) for n, a in result.typed.items()]
+            )
+        valid, held = split(
+            result,
+            report_blocks,
+            self.run_id,
+            self._valid_schema,
+            valid=self._valid is not None,
+            held=self._held is not None,
+        )
+        failed = int(result.failed().sum())
+        self.valid_rows += len(result.chunk.positions) - failed
+        self.quarantined_rows += failed + len(result.chunk.skipped)
+        if self._valid is not None and valid is not None:
+            self._valid.write(valid)
+        if self._held is not None and held is not None:
+            self._held.write(held)
 
     def commit(self) -> None:
         import pyarrow as pa
@@ -390,6 +336,95 @@ class Outputs:
         for writer in (self._valid, self._held):
             if writer is not None:
                 writer.abort()
+
+
+def split(
+    result: ChunkResult,
+    report_blocks: list[Block],
+    run_id: str,
+    valid_schema: pa.Schema,
+    *,
+    valid: bool = True,
+    held: bool = True,
+) -> tuple[pa.Table | None, pa.Table | None]:
+    """One chunk's valid rows (normalised, in `valid_schema`'s types) and quarantined rows (as
+    they arrived, with their reasons); None where there are none or they are not asked for."""
+    import pyarrow as pa
+
+    from skewless.dtypes import decoded
+
+    failed = result.failed()
+    keep = ~failed
+    typed = dict(result.typed)
+    # One Arrow type per contract type, whatever the source held (Parquet text arrives as
+    # `string`, the rest as `large_string`): the valid output's schema is the contract's.
+    for name, arr in typed.items():
+        if name in valid_schema.names and arr.type != valid_schema.field(name).type:
+            t = valid_schema.field(name).type
+            if pa.types.is_dictionary(arr.type):
+                t = pa.dictionary(arr.type.index_type, t)  # decoded once filtered, below
+            typed[name] = arr.cast(t)
+    valid_table = held_table = None
+    if valid and keep.any():
+        mask = pa.array(keep)
+        columns = {n: decoded(a.filter(mask)) for n, a in typed.items()}
+        for name, data in result.extras.items():
+            columns[name] = _arrow_column(data).filter(mask)
+        valid_table = pa.table(columns)
+    if held and (failed.any() or result.chunk.skipped):
+        held_table = _held_table(result, failed, report_blocks, run_id)
+    return valid_table, held_table
+
+
+def _held_table(
+    result: ChunkResult, failed: np.ndarray, report_blocks: list[Block], run_id: str
+) -> pa.Table:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunk = result.chunk
+    read_rows = chunk.positions[failed]
+    skipped_rows = np.fromiter(sorted(chunk.skipped), dtype=np.int64, count=len(chunk.skipped))
+    rows = np.concatenate([read_rows, skipped_rows])
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    n = len(rows)
+    # Where each quarantined row sits among the chunk's read rows (-1: a skipped record).
+    local = np.concatenate([np.flatnonzero(failed), np.full(len(skipped_rows), -1)])[order]
+    whole = [
+        b
+        for b in report_blocks
+        if b.rows is None and b.code.value in ("missing_column", "unexpected_column")
+    ]
+    violations = _violation_lists(rows, result.blocks, whole)
+    record: list[Any] = [None] * n
+    if chunk.raw is not None or chunk.skipped:
+        for i, (row, at) in enumerate(zip(rows.tolist(), local.tolist(), strict=True)):
+            if at < 0:
+                record[i] = _as_bytes(chunk.skipped.get(row))
+            elif chunk.raw is not None:
+                record[i] = chunk.raw[at]
+    columns: dict[str, Any] = {
+        "_row": pa.array(rows, pa.int64()),
+        "_run_id": pa.array([run_id] * n, pa.string()),
+        "_violations": violations,
+        "_record": pa.array(record, pa.binary()),
+    }
+    if not chunk.records:
+        take = pa.array(np.where(local < 0, 0, local), pa.int64())
+        nulls = pa.array(local < 0)
+        for name, data in chunk.columns.items():
+            if name in QUARANTINE_FIELDS:
+                continue
+            column = _arrow_column(data)
+            if len(column) == 0:
+                continue
+            taken = column.take(take)
+            if (local < 0).any():  # skipped records have no columns
+                taken = pc.if_else(nulls, pa.scalar(None, taken.type), taken)
+            columns[name] = taken
+    return pa.table(columns)
 
 
 def _violation_lists(rows: np.ndarray, blocks: list[Block], whole: list[Block]) -> pa.Array:
