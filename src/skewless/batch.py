@@ -601,15 +601,16 @@ def pandera_pandas() -> Any:
     try:
         import pandas as pd
         import pandera.pandas
+
+        pandera.pandas.DataFrameSchema({}).validate(pd.DataFrame())  # registers the backends
     finally:
         if hidden:
             del sys.modules["pyspark.pandas"]
-    for key, value in before.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    pandera.pandas.DataFrameSchema({}).validate(pd.DataFrame())
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return pandera.pandas
 
 

@@ -53,6 +53,12 @@ class EnvChoice(StrEnum):
     serving = "serving"
 
 
+class EngineChoice(StrEnum):
+    local = "local"
+    dask = "dask"
+    spark = "spark"
+
+
 ContractPath = Annotated[
     Path, typer.Argument(help="The contract YAML file.", show_default=False, metavar="CONTRACT")
 ]
@@ -177,7 +183,8 @@ def validate(
         Optional[Path],  # noqa: UP045
         typer.Option(
             "--valid-out",
-            help="Write the rows that pass, normalised, to this Parquet file (one DATA only).",
+            help="Write the rows that pass, normalised, to this Parquet file (one DATA only; "
+            "a dataset directory on Dask and Spark).",
             metavar="PATH",
         ),
     ] = None,
@@ -186,13 +193,35 @@ def validate(
         typer.Option(
             "--quarantine",
             help="Write the rows that fail, as they arrived, with their violations and the run "
-            "id, to this Parquet file (one DATA only).",
+            "id, to this Parquet file (one DATA only; a dataset directory on Dask and Spark).",
             metavar="PATH",
         ),
     ] = None,
     chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
     table: Table = None,
     query: Query = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            help="Where to run: this process, or the partitions of a Dask or Spark DataFrame "
+            "(Parquet sources; outputs become Parquet datasets, directories). Same verdicts "
+            "on every engine (docs/scale.md).",
+        ),
+    ] = EngineChoice.local,
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Dask scheduler address (tcp://host:8786) or Spark master URL (local[4], "
+            "spark://host:7077); default: a local cluster started for the run.",
+            metavar="URL",
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            min=1, help="Worker processes of the local Dask cluster (default: one per core)."
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Validate data against a contract, report every violation, optionally split the rows.
@@ -208,8 +237,12 @@ def validate(
       --valid-out clean.parquet --quarantine held.parquet
 
       skewless validate contracts/user_features.yaml sqlite:///etl.db --table users
+
+      skewless validate contracts/user_features.yaml warehouse/users/ --engine dask
+      --scheduler tcp://10.0.0.5:8786 --valid-out clean/ --quarantine held/
     """
-    from skewless.errors import OutputError
+    from skewless.engines import run_engine
+    from skewless.errors import EngineError, OutputError
     from skewless.gate import run_gate
     from skewless.io import open_source
     from skewless.render import (
@@ -224,22 +257,43 @@ def validate(
     writing = valid_out is not None or quarantine is not None
     if writing and len(data) != 1:
         _fail("--valid-out and --quarantine take one DATA source")
+    if engine is EngineChoice.local and (scheduler is not None or workers is not None):
+        _fail("--scheduler and --workers go with --engine dask or --engine spark")
+    if engine is EngineChoice.spark and workers is not None:
+        _fail("--workers sizes a local Dask cluster; give Spark a master such as local[4]")
+    if engine is not EngineChoice.local and (table is not None or query is not None):
+        _fail("--table and --query read SQL on the local engine; Dask and Spark read Parquet")
     results: list[Report | tuple[str, str]] = []
     written: dict[str, dict[str, object]] = {}
     unreadable = False
     for spec in data:
         try:
-            source = open_source(spec, table=table, query=query)
-            with ChunkProgress(source.name, enabled=not quiet) as progress:
-                result = run_gate(
+            keep = max_violations if max_violations is not None else 1000
+            if engine is EngineChoice.local:
+                source = open_source(spec, table=table, query=query)
+                with ChunkProgress(source.name, enabled=not quiet) as progress:
+                    result = run_gate(
+                        loaded,
+                        source,
+                        env=env.value if env is not None else None,
+                        valid_out=valid_out,
+                        quarantine=quarantine,
+                        chunk_rows=chunk_rows,
+                        keep_values=keep,
+                        on_chunk=progress.advance,
+                    )
+            else:
+                result = run_engine(
                     loaded,
-                    source,
+                    spec,
+                    engine="dask" if engine is EngineChoice.dask else "spark",
+                    scheduler=scheduler,
+                    workers=workers,
                     env=env.value if env is not None else None,
                     valid_out=valid_out,
                     quarantine=quarantine,
-                    chunk_rows=chunk_rows,
-                    keep_values=max_violations if max_violations is not None else 1000,
-                    on_chunk=progress.advance,
+                    chunk_rows=chunk_rows if chunk_rows != DEFAULT_CHUNK_ROWS else None,
+                    keep_values=keep,
                 )
             results.append(result.report)
             if writing:
@@ -250,9 +304,12 @@ def validate(
                     "quarantine": None if quarantine is None else str(quarantine),
                     "quarantined_rows": result.quarantined_rows,
                 }
-        except (InputError, OutputError) as exc:
+        except (InputError, OutputError, EngineError) as exc:
             unreadable = True
-            where = exc.source if isinstance(exc, InputError) else exc.target
+            if isinstance(exc, EngineError):
+                where = exc.engine
+            else:
+                where = exc.source if isinstance(exc, InputError) else exc.target
             _err_console().print(f"error: {escape_name(where)}: {exc.message}", markup=False)
             results.append((spec, exc.message))
     if output_format is Format.json:

@@ -184,8 +184,15 @@ class Contract:
         env: Env | None = None,
         source: str = "<DataFrame>",
     ) -> Report:
-        """Validate a pandas DataFrame; every violation is collected, none raised."""
+        """Validate a pandas DataFrame; every violation is collected, none raised.
+
+        A Dask or Spark DataFrame is validated on its own engine, partition by partition, with
+        the verdicts of a local run over the same rows (docs/scale.md)."""
         from skewless.batch import compile_contract
+        from skewless.engines import engine_of, validate_frame
+
+        if engine_of(data) is not None:
+            return validate_frame(data, self, env=env).report
 
         return compile_contract(self).validate(data, env=env, source=source)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,9 +136,11 @@ def validate_dask(
     quarantine: str | Path | None = None,
     keep_values: int | None = 1000,
     chunk_rows: int = 1 << 20,
+    check: Callable[[], None] | None = None,
 ) -> GateResult:
     """Validate a Dask DataFrame on the current Dask client (or Dask's default scheduler);
-    `offsets`: each partition's first row id, where known (else counted by the first pass)."""
+    `offsets`: each partition's first row id, where known (else counted by the first pass);
+    `check` is called before the outputs are committed (it raises to abandon them)."""
     dask = _dask()
     from dask import delayed
 
@@ -185,6 +187,8 @@ def validate_dask(
         computed = _compute(dask, reports, *writes)
         parts_done: list[PartResult] = computed[0]
         report = assemble(plan, parts_done)
+        if check is not None:
+            check()  # the source did not change while it was read
         for output in outputs.values():
             output.commit()
     except BaseException:

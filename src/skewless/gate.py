@@ -186,7 +186,14 @@ def validate(
 
     Returns a `GateResult`; raises nothing for bad data (`result.report.raise_for_violations()`
     does), `InputError` for a source that cannot be read, `ContractError` for a bad contract.
+    A Dask or Spark DataFrame runs on its engine; its outputs are Parquet datasets (directories).
     """
+    from skewless.engines import engine_of, validate_frame
+
+    if engine_of(data) is not None:
+        return validate_frame(
+            data, _contract(contract), env=env, valid_out=valid_out, quarantine=quarantine
+        )
     return run_gate(
         _contract(contract),
         source_of(data, table=table, query=query),
