@@ -99,23 +99,31 @@ def pieces(source: ParquetSource, size: int) -> tuple[Layout, list[Piece]]:
     ), out
 
 
-def read_piece(layout: Layout, piece: Piece, source: str) -> pa.Table:
-    """One piece as the local reader reads it (`ParquetSource.chunks`), as one table."""
+def read_piece(
+    layout: Layout, piece: Piece, source: str, columns: list[str] | None = None
+) -> pa.Table:
+    """One piece as the local reader reads it (`ParquetSource.chunks`), as one table; only
+    `columns` (at least one) where given."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
     from skewless.io import _contiguous, _one_line, _parquet_pieces
 
+    schema, keys = layout.schema, layout.keys
+    if columns is not None:
+        schema = pa.schema([schema.field(n) for n in columns])
+        kept = [f for f in keys or [] if f.name in columns]
+        keys = pa.schema(kept) if kept else None
     try:
         dataset = ds.dataset(
             [piece.path],
-            schema=layout.schema,
+            schema=schema,
             format="parquet",
-            partitioning=ds.partitioning(layout.keys, flavor="hive") if layout.keys else None,
+            partitioning=ds.partitioning(keys, flavor="hive") if keys else None,
             partition_base_dir=layout.root,
         )
         parts = [table for table, _ in _parquet_pieces(dataset, 1 << 62, piece.groups)]
-        table = _contiguous(parts, layout.schema)
+        table = _contiguous(parts, schema)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(source, f"unreadable Parquet: {_one_line(str(exc))}") from None
     if table.num_rows != piece.rows:

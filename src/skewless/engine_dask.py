@@ -116,9 +116,7 @@ class _PieceReader:
 
         from skewless.datasets import read_piece
 
-        table = read_piece(self.layout, piece, self.source)
-        if columns is not None:
-            table = table.select(list(columns))
+        table = read_piece(self.layout, piece, self.source, list(columns) if columns else None)
         frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
         return frame
 
