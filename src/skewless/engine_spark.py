@@ -68,10 +68,11 @@ def _spark() -> Any:
 
 @contextlib.contextmanager
 def session(master: str | None = None) -> Iterator[Any]:
-    """The active Spark session, or one on `master` (default local[*]) started for the run."""
+    """The active Spark session as it is (inside a Spark application), or a session on
+    `master` (default local[*]) started for the run and stopped after it."""
     sql = _spark()
     active = sql.SparkSession.getActiveSession()
-    if active is not None and master is None:
+    if active is not None:
         yield active
         return
     if (master or "local").startswith("local"):
@@ -86,6 +87,7 @@ def session(master: str | None = None) -> Iterator[Any]:
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
                 .config("spark.ui.showConsoleProgress", "false")
+                # Read when PySpark launches the driver's JVM (spark-submit --conf).
                 .config(
                     "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG_CONFIG}"
                 )
@@ -102,13 +104,22 @@ def session(master: str | None = None) -> Iterator[Any]:
         spark.stop()
 
 
-def read_dataset(spark: Any, source: ParquetSource) -> tuple[Any, dict[str, int]]:
-    """A Parquet source as a Spark DataFrame (Spark's reader), with each file's first row id:
-    a row's id is its file's offset plus its position in the file (`_metadata.row_index`)."""
+def file_offsets(source: ParquetSource) -> dict[str, int]:
+    """Each file's first row id in the source, its files checked as the local reader checks
+    them (before a Spark session is started for nothing)."""
     from skewless.datasets import pieces
 
-    _, parts = pieces(source, 1 << 62)  # checks the files as the local reader does
-    offsets = {str(Path(p.path).resolve()): p.offset for p in parts}
+    _, parts = pieces(source, 1 << 62)
+    return {str(Path(p.path).resolve()): p.offset for p in parts}
+
+
+def read_dataset(
+    spark: Any, source: ParquetSource, offsets: dict[str, int] | None = None
+) -> tuple[Any, dict[str, int]]:
+    """A Parquet source as a Spark DataFrame (Spark's reader), with each file's first row id:
+    a row's id is its file's offset plus its position in the file (`_metadata.row_index`)."""
+    if offsets is None:
+        offsets = file_offsets(source)
     functions = _spark().functions
     reader = spark.read
     if source.dataset_root is not None:

@@ -87,8 +87,9 @@ def run_engine(
             )
     from skewless import engine_spark
 
+    starts = engine_spark.file_offsets(source)
     with engine_spark.session(scheduler) as spark:
-        frame, files = engine_spark.read_dataset(spark, source)
+        frame, files = engine_spark.read_dataset(spark, source, starts)
         return engine_spark.validate_spark(frame, contract, files=files, **common)
 
 
