@@ -52,28 +52,13 @@ def pieces(source: ParquetSource, size: int) -> tuple[Layout, list[Piece]]:
     """The source's pieces in source order, each of whole row groups and at most
     `size` rows (a row group of more is a piece of its own)."""
     import pyarrow as pa
-    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    from skewless.io import _check_file, _one_line, _same_schema
+    from skewless.io import _one_line
 
-    for path in source.paths:
-        _check_file(path)
     root = source.dataset_root
-    _same_schema(source.name, source.paths, root)
     try:
-        dataset = ds.dataset(
-            [str(p) for p in source.paths],
-            format="parquet",
-            partitioning="hive" if root is not None else None,
-            partition_base_dir=str(root) if root is not None else None,
-        )
-        names = dataset.schema.names
-        if len(set(names)) != len(names):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            raise InputError(
-                source.name, f"duplicate column names: {', '.join(map(escape, dupes))}"
-            )
+        dataset = source.dataset()
         out = []
         offset = 0
         for path in source.paths:

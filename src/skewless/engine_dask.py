@@ -24,11 +24,11 @@ from skewless.partitioned import (
     Decided,
     PartResult,
     Plan,
-    assemble,
     broken_pairs,
     held_schema,
     partition_keys,
     repeated_keys,
+    run,
     spanning_columns,
     valid_schema,
     validate_partition,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from skewless.contract import Contract, Env
-    from skewless.datasets import Layout, Piece
+    from skewless.datasets import DatasetOutput, Layout, Piece
     from skewless.gate import GateResult
     from skewless.io import ParquetSource
 
@@ -142,9 +142,6 @@ def validate_dask(
     dask = _dask()
     from dask import delayed
 
-    from skewless.datasets import DatasetOutput
-    from skewless.gate import GateResult
-
     contract.require_frozen()
     if run_id is None:
         run_id = _run_id(contract, data, env)
@@ -159,16 +156,11 @@ def validate_dask(
         held=quarantine is not None,
         chunk_rows=chunk_rows,
     )
-    outputs = {
-        kind: DatasetOutput(Path(path), run_id)
-        for kind, path in (("valid", valid_out), ("held", quarantine))
-        if path is not None
-    }
-    try:
-        decided, offsets = _first_pass(data, contract, env, offsets)
-        parts = data.to_delayed()
+
+    def passes(outputs: dict[str, DatasetOutput]) -> list[PartResult]:
+        decided, starts = _first_pass(data, contract, env, offsets)
         shared = delayed(decided.cadence_bad)  # one copy in the graph, not one per partition
-        ends = [*offsets[1:], None]
+        ends = [*starts[1:], None]
         results = [
             delayed(_second_pass)(
                 part,
@@ -178,30 +170,15 @@ def validate_dask(
                 valid_schema(contract, env, schema),
                 held_schema(schema),
             )
-            for part, start, end in zip(parts, offsets, ends, strict=True)
+            for part, start, end in zip(data.to_delayed(), starts, ends, strict=True)
         ]
         reports = [delayed(_without_rows)(r) for r in results]
-        writes = _writes(dask, outputs, results, contract, env, schema)
-        computed = _compute(dask, reports, *writes)
-        parts_done: list[PartResult] = computed[0]
-        report = assemble(plan, parts_done)
-        if check is not None:
-            check()  # the source did not change while it was read
-        for output in outputs.values():
-            output.commit()
-    except BaseException:
-        for output in outputs.values():
-            output.abort()
-        raise
-    failed = report.rows_failed
-    return GateResult(
-        report,
-        run_id,
-        report.rows - failed,
-        failed,
-        Path(valid_out) if valid_out is not None else None,
-        Path(quarantine) if quarantine is not None else None,
-    )
+        done: list[PartResult] = _compute(dask, reports, *_writes(outputs, results, plan, schema))[
+            0
+        ]
+        return done
+
+    return run(plan, valid_out, quarantine, passes, check)
 
 
 def _first_pass(
@@ -306,19 +283,14 @@ def _frame(result: PartResult, which: str, schema: pa.Schema) -> pd.DataFrame:
 
 
 def _writes(
-    dask: Any,
-    outputs: dict[str, Any],
-    results: list[Any],
-    contract: Contract,
-    env: Env | None,
-    schema: pa.Schema,
+    outputs: dict[str, DatasetOutput], results: list[Any], plan: Plan, schema: pa.Schema
 ) -> list[Any]:
     """Dask's own Parquet writer over each output's partitions, into the staging directory."""
     import dask.dataframe as dd
     import pandas as pd
     from dask import delayed
 
-    schemas = {"valid": valid_schema(contract, env, schema), "held": held_schema(schema)}
+    schemas = {"valid": valid_schema(plan.contract, plan.env, schema), "held": held_schema(schema)}
     writes = []
     for kind, output in outputs.items():
         target = schemas[kind]

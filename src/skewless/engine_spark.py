@@ -28,9 +28,9 @@ from skewless.partitioned import (
     Decided,
     PartResult,
     Plan,
-    assemble,
     held_schema,
     partition_keys,
+    run,
     spanning_columns,
     valid_schema,
     validate_partition,
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from skewless.contract import Contract, Env
+    from skewless.datasets import DatasetOutput
     from skewless.gate import GateResult
     from skewless.io import ParquetSource
 
@@ -155,9 +156,6 @@ def validate_spark(
 ) -> GateResult:
     """Validate a Spark DataFrame; `files` (from `read_dataset`): each file's first row id,
     for a DataFrame that carries its rows' positions (else rows are numbered by partition)."""
-    from skewless.datasets import DatasetOutput
-    from skewless.gate import GateResult
-
     contract.require_frozen()
     run_id = run_id or _run_id(contract, data, env)
     rows = _Rows(files)
@@ -174,33 +172,13 @@ def validate_spark(
         held=quarantine is not None,
         chunk_rows=chunk_rows,
     )
-    outputs = {
-        kind: DatasetOutput(Path(path), run_id)
-        for kind, path in (("valid", valid_out), ("held", quarantine))
-        if path is not None
-    }
-    try:
+
+    def passes(outputs: dict[str, DatasetOutput]) -> list[PartResult]:
         with _errors(source):
             decided = _first_pass(data, contract, env, rows)
-            parts = _second_pass(data, plan, decided, rows, schema, outputs)
-        report = assemble(plan, parts)
-        if check is not None:
-            check()  # the source did not change while it was read
-        for output in outputs.values():
-            output.commit()
-    except BaseException:
-        for output in outputs.values():
-            output.abort()
-        raise
-    failed = report.rows_failed
-    return GateResult(
-        report,
-        run_id,
-        report.rows - failed,
-        failed,
-        Path(valid_out) if valid_out is not None else None,
-        Path(quarantine) if quarantine is not None else None,
-    )
+            return _second_pass(data, plan, decided, rows, schema, outputs)
+
+    return run(plan, valid_out, quarantine, passes, check)
 
 
 class _Rows:
@@ -335,7 +313,7 @@ def _second_pass(
     decided: Decided,
     rows: _Rows,
     schema: pa.Schema,
-    outputs: dict[str, Any],
+    outputs: dict[str, DatasetOutput],
 ) -> list[PartResult]:
     """The local engine's run on every partition; the outputs by Spark's Parquet writer."""
     import pyarrow as pa

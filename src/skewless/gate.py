@@ -54,6 +54,14 @@ class GateResult:
     def ok(self) -> bool:
         return self.report.ok
 
+    @classmethod
+    def of(
+        cls, report: Report, run_id: str, valid_out: Path | None, quarantine: Path | None
+    ) -> GateResult:
+        """Where every row of `report` went: its failing rows quarantined, the others valid."""
+        failed = report.rows_failed
+        return cls(report, run_id, report.rows - failed, failed, valid_out, quarantine)
+
 
 def run_id_for(contract: Contract, source: Source, env: Env | None) -> str:
     digest = hashlib.sha256()
@@ -116,15 +124,7 @@ def run_gate(
     except BaseException:
         outputs.abort()
         raise
-    failed = report.rows_failed
-    return GateResult(
-        report,
-        run_id,
-        report.rows - failed,
-        failed,
-        outputs.valid_out,
-        outputs.quarantine,
-    )
+    return GateResult.of(report, run_id, outputs.valid_out, outputs.quarantine)
 
 
 def _valid_schema(contract: Contract, env: Env | None) -> Any:

@@ -357,30 +357,37 @@ def _csv_header(name: str, path: Path) -> list[str]:
 class ParquetSource(FileSource):
     dataset_root: Path | None = None
 
+    def dataset(self) -> Any:
+        """The files as one pyarrow dataset, in the first file's schema, hive keys last; each
+        file checked, the files' schemas agreeing, no column name twice."""
+        import pyarrow.dataset as ds
+
+        for path in self.paths:
+            _check_file(path)
+        # The files listed when the source was opened, no others: those are the ones whose
+        # stamps say whether the source changed while it was read.
+        root = self.dataset_root
+        _same_schema(self.name, self.paths, root)
+        dataset = ds.dataset(
+            [str(p) for p in self.paths],
+            format="parquet",
+            partitioning="hive" if root is not None else None,
+            partition_base_dir=str(root) if root is not None else None,
+        )
+        names = dataset.schema.names
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise InputError(self.name, f"duplicate column names: {', '.join(map(escape, dupes))}")
+        return dataset
+
     def chunks(self, chunk_rows: int | None) -> Iterator[Chunk]:
         import pyarrow as pa
-        import pyarrow.dataset as ds
 
         for path in self.paths:
             _check_file(path)
         before = self.stamps()
         try:
-            # The files listed when the source was opened, no others: those are the ones whose
-            # stamps say whether the source changed while it was read.
-            root = self.dataset_root
-            _same_schema(self.name, self.paths, root)
-            dataset = ds.dataset(
-                [str(p) for p in self.paths],
-                format="parquet",
-                partitioning="hive" if root is not None else None,
-                partition_base_dir=str(root) if root is not None else None,
-            )
-            names = dataset.schema.names
-            if len(set(names)) != len(names):
-                dupes = sorted({n for n in names if names.count(n) > 1})
-                raise InputError(
-                    self.name, f"duplicate column names: {', '.join(map(escape, dupes))}"
-                )
+            dataset = self.dataset()
             start = 0
             pending: list[pa.Table] = []
             pending_rows = 0

@@ -20,8 +20,9 @@ the verdicts, the row ids and the quarantine are the laptop's, whatever the part
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skewless.batch import Chunk, KeptValues, absent_as_null, compile_contract
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
     from skewless.batch import ColumnData
     from skewless.contract import Column, Contract, Env
+    from skewless.datasets import DatasetOutput
+    from skewless.gate import GateResult
 
 # The rows of a partition's key codes: (key check, code, row id), one per row with no null in
 # the key; and of its cadence pairs: (cadence column, group code, instant), distinct.
@@ -249,6 +252,43 @@ def assemble(plan: Plan, parts: list[PartResult]) -> Report:
     counted = GlobalChecks(contract, compile_contract(contract).order, rows=report.rows)
     report.blocks += counted.finish()  # the row count (cadence was decided up front)
     return report
+
+
+def run(
+    plan: Plan,
+    valid_out: str | Path | None,
+    quarantine: str | Path | None,
+    passes: Callable[[dict[str, DatasetOutput]], list[PartResult]],
+    check: Callable[[], None] | None = None,
+) -> GateResult:
+    """One run on an engine: its outputs staged, the engine's two `passes` (which write into
+    the staging directories and return every partition's result, in source order), the report
+    assembled; the outputs swapped in only if all of it succeeded and `check` (the source is
+    unchanged) raises nothing."""
+    from skewless.datasets import DatasetOutput
+    from skewless.gate import GateResult
+
+    outputs = {
+        kind: DatasetOutput(Path(path), plan.run_id)
+        for kind, path in (("valid", valid_out), ("held", quarantine))
+        if path is not None
+    }
+    try:
+        report = assemble(plan, passes(outputs))
+        if check is not None:
+            check()
+        for output in outputs.values():
+            output.commit()
+    except BaseException:
+        for output in outputs.values():
+            output.abort()
+        raise
+    return GateResult.of(
+        report,
+        plan.run_id,
+        Path(valid_out) if valid_out is not None else None,
+        Path(quarantine) if quarantine is not None else None,
+    )
 
 
 def valid_schema(contract: Contract, env: Env | None, source: pa.Schema) -> pa.Schema:
