@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skewless.errors import EngineError, InputError, OutputError
+from skewless.gate import run_id_of
 from skewless.partitioned import (
     KEY_FIELDS,
     PAIR_FIELDS,
@@ -143,18 +144,10 @@ def validate_dask(
     from dask import delayed
 
     contract.require_frozen()
-    if run_id is None:
-        run_id = _run_id(contract, data, env)
+    run_id = run_id or run_id_of(contract, str(data._name), env)
     schema = source_schema if source_schema is not None else _arrow_schema(data._meta)
-    plan = Plan(
-        contract,
-        env,
-        source,
-        run_id,
-        keep_values,
-        valid=valid_out is not None,
-        held=quarantine is not None,
-        chunk_rows=chunk_rows,
+    plan = Plan(contract, env, source, run_id, keep_values, chunk_rows=chunk_rows).writing_to(
+        valid_out, quarantine
     )
 
     def passes(outputs: dict[str, DatasetOutput]) -> list[PartResult]:
@@ -346,13 +339,3 @@ def _arrow_schema(meta: pd.DataFrame) -> pa.Schema:
             t = pa.Schema.from_pandas(meta[[name]], preserve_index=False).field(0).type
         fields.append(pa.field(str(name), t))
     return pa.schema(fields)
-
-
-def _run_id(contract: Contract, data: Any, env: Env | None) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for part in (repr(contract), str(data._name), str(env)):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]

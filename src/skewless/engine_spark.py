@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skewless.errors import EngineError, InputError, OutputError
+from skewless.gate import run_id_of
 from skewless.partitioned import (
     PAIR_FIELDS,
     Decided,
@@ -157,20 +158,13 @@ def validate_spark(
     """Validate a Spark DataFrame; `files` (from `read_dataset`): each file's first row id,
     for a DataFrame that carries its rows' positions (else rows are numbered by partition)."""
     contract.require_frozen()
-    run_id = run_id or _run_id(contract, data, env)
+    run_id = run_id or run_id_of(contract, str(data.semanticHash()), env)
     rows = _Rows(files)
     if files is None:
         rows.starts = _partition_starts(data)
     schema = _source_schema(data)
-    plan = Plan(
-        contract,
-        env,
-        source,
-        run_id,
-        keep_values,
-        valid=valid_out is not None,
-        held=quarantine is not None,
-        chunk_rows=chunk_rows,
+    plan = Plan(contract, env, source, run_id, keep_values, chunk_rows=chunk_rows).writing_to(
+        valid_out, quarantine
     )
 
     def passes(outputs: dict[str, DatasetOutput]) -> list[PartResult]:
@@ -415,16 +409,6 @@ def _source_schema(data: Any) -> pa.Schema:
 
     schema: pa.Schema = to_arrow_schema(data.schema, timezone=_zone(data))
     return pa.schema([f for f in schema if f.name not in (FILE, INDEX)])
-
-
-def _run_id(contract: Contract, data: Any, env: Env | None) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for part in (repr(contract), str(data.semanticHash()), str(env)):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
 
 
 @contextlib.contextmanager

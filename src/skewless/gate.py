@@ -64,7 +64,6 @@ class GateResult:
 
 
 def run_id_for(contract: Contract, source: Source, env: Env | None) -> str:
-    digest = hashlib.sha256()
     identity = source.identity or source.name
     if isinstance(source, FileSource):
         # The file as it is now: the same bytes at the same place give the same id.
@@ -72,6 +71,12 @@ def run_id_for(contract: Contract, source: Source, env: Env | None) -> str:
             f"\n{p}:{st.size}:{st.mtime_ns}"
             for p, st in zip(source.paths, source.stamps(), strict=True)
         )
+    return run_id_of(contract, identity, env)
+
+
+def run_id_of(contract: Contract, identity: str, env: Env | None) -> str:
+    """16 hex digits naming a run of `contract` over the data `identity` names."""
+    digest = hashlib.sha256()
     for part in (repr(contract), identity, str(env)):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")

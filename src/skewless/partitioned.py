@@ -21,7 +21,7 @@ the verdicts, the row ids and the quarantine are the laptop's, whatever the part
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,10 @@ class Plan:
     @property
     def writing(self) -> bool:
         return self.valid or self.held
+
+    def writing_to(self, valid_out: object | None, quarantine: object | None) -> Plan:
+        """This plan, writing the outputs that are given."""
+        return replace(self, valid=valid_out is not None, held=quarantine is not None)
 
 
 def spanning_columns(contract: Contract, env: Env | None) -> list[str]:
