@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,7 +172,13 @@ class DatasetOutput:
             raise OutputError(str(self.path), exc.strerror or str(exc)) from None
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        # A worker of a failed run may still be finishing a write into the directory: what
+        # appears while it is being removed is removed on the next try.
+        for _ in range(5):
+            shutil.rmtree(self.staging, ignore_errors=True)
+            if not self.staging.exists():
+                return
+            time.sleep(0.1)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -82,7 +82,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: never a warning that 8787 is taken
         silence_logs=logging.ERROR,
     )
     with cluster, Client(cluster) as started:
