@@ -38,6 +38,7 @@ class Piece:
     groups: tuple[int, int]
     offset: int
     rows: int
+    stamp: tuple[int, int, int] = (0, 0, 0)  # the file's size, mtime and inode when cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,9 @@ def pieces(source: ParquetSource, size: int) -> tuple[Layout, list[Piece]]:
         dataset = source.dataset()
         out = []
         offset = 0
-        for path in source.paths:
+        for path, stamp in zip(source.paths, source.stamps(), strict=True):
             metadata = pq.read_metadata(path)
+            held = (stamp.size, stamp.mtime_ns, stamp.inode)
             counts = [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)]
             first = 0
             while True:  # whole row groups, up to rows_per_piece rows (at least one group)
@@ -71,7 +73,7 @@ def pieces(source: ParquetSource, size: int) -> tuple[Layout, list[Piece]]:
                 while stop < len(counts) and (stop == first or rows + counts[stop] <= size):
                     rows += counts[stop]
                     stop += 1
-                out.append(Piece(str(path), (first, stop), offset, rows))
+                out.append(Piece(str(path), (first, stop), offset, rows, held))
                 offset += rows
                 first = stop
                 if first >= len(counts):
@@ -100,6 +102,9 @@ def read_piece(
         schema = pa.schema([schema.field(n) for n in columns])
         kept = [f for f in keys or [] if f.name in columns]
         keys = pa.schema(kept) if kept else None
+    changed = InputError(source, f"{escape(piece.path)} changed while being read")
+    if _stamp_of(piece.path) != piece.stamp:
+        raise changed
     try:
         dataset = ds.dataset(
             [piece.path],
@@ -110,11 +115,21 @@ def read_piece(
         )
         parts = [table for table, _ in _parquet_pieces(dataset, 1 << 62, piece.groups)]
         table = _contiguous(parts, schema)
+    except IndexError:  # a row group the file no longer has
+        raise changed from None
     except (pa.ArrowException, OSError) as exc:
         raise InputError(source, f"unreadable Parquet: {_one_line(str(exc))}") from None
-    if table.num_rows != piece.rows:
-        raise InputError(source, f"{piece.path} changed while being read")
+    if table.num_rows != piece.rows or _stamp_of(piece.path) != piece.stamp:
+        raise changed
     return table
+
+
+def _stamp_of(path: str) -> tuple[int, int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1, -1)  # gone: not the file the piece was cut from
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def check_dataset_target(path: Path) -> None:
@@ -143,35 +158,47 @@ def check_dataset_target(path: Path) -> None:
 
 
 class DatasetOutput:
-    """A directory that appears at `path` only on `commit()`, whole, or not at all."""
+    """A directory that appears at `path` only when committed (`commit_all`), whole, or not at
+    all. It is staged in `.NAME.skewless-PID.staging` beside the target."""
 
-    def __init__(self, path: Path, run_id: str) -> None:
+    def __init__(self, path: Path) -> None:
+        from skewless.quarantine import _remove_stale
+
         check_dataset_target(path)
         self.path = path
-        self.staging = path.parent / f".{path.name}.skewless-{run_id}"
-        for stale in path.parent.glob(f".{path.name}.skewless-*"):
-            shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
+        self.staging = path.with_name(f".{path.name}.skewless-{os.getpid()}.staging")
+        self._swapped = False
+        _remove_stale(path, ".staging")  # left by runs that were killed
+        shutil.rmtree(self.staging, ignore_errors=True)  # this process's, from a failed run
         try:
             self.staging.mkdir()
         except OSError as exc:
             raise OutputError(str(path), exc.strerror or str(exc)) from None
 
-    def commit(self) -> None:
-        try:
-            if self.path.exists():
-                if not _exchange(self.staging, self.path):
-                    old = self.path.parent / f"{self.staging.name}.old"
-                    os.rename(self.path, old)
-                    os.rename(self.staging, self.path)
-                    self.staging = old
-                shutil.rmtree(self.staging, ignore_errors=True)  # now the previous dataset
-            else:
+    def swap(self) -> None:
+        """The staged dataset into place; the previous one (if any) into the staging path."""
+        if not self.path.exists():
+            os.rename(self.staging, self.path)
+        elif not _exchange(self.staging, self.path):  # two renames where there is no exchange
+            previous = self.staging.with_name(self.staging.name + ".old")
+            os.rename(self.path, previous)
+            os.rename(self.staging, self.path)
+            os.rename(previous, self.staging)
+        self._swapped = True
+
+    def undo(self) -> None:
+        """The previous dataset back into place (or none, as before)."""
+        if self.staging.exists():
+            if not _exchange(self.staging, self.path):
+                os.rename(self.path, self.staging.with_name(self.staging.name + ".new"))
                 os.rename(self.staging, self.path)
-        except OSError as exc:
-            self.abort()
-            raise OutputError(str(self.path), exc.strerror or str(exc)) from None
+                self.staging = self.staging.with_name(self.staging.name + ".new")
+        else:
+            os.rename(self.path, self.staging)
+        self._swapped = False
 
     def abort(self) -> None:
+        """Remove what was staged (or, once swapped, the previous dataset)."""
         # A worker of a failed run may still be finishing a write into the directory: what
         # appears while it is being removed is removed on the next try.
         for _ in range(5):
@@ -179,6 +206,42 @@ class DatasetOutput:
             if not self.staging.exists():
                 return
             time.sleep(0.1)
+
+
+def commit_all(outputs: list[DatasetOutput]) -> None:
+    """Every output into place, or none: an output that cannot be swapped in puts the ones
+    already swapped back, so the valid rows and the quarantine always come from one run."""
+    done: list[DatasetOutput] = []
+    try:
+        for output in outputs:
+            output.swap()
+            done.append(output)
+    except OSError as exc:
+        for output in reversed(done):
+            with contextlib.suppress(OSError):
+                output.undo()
+        for output in outputs:
+            output.abort()
+        failed = outputs[len(done)]
+        raise OutputError(str(failed.path), exc.strerror or str(exc)) from None
+    for output in outputs:
+        output.abort()  # the previous datasets, now in the staging paths
+
+
+def open_outputs(paths: dict[str, Path]) -> dict[str, DatasetOutput]:
+    """Staged outputs for a run, all or none: a refused target leaves nothing staged."""
+    named = list(paths.values())
+    if len(named) == 2 and named[0].resolve() == named[1].resolve():
+        raise OutputError(str(named[1]), "the quarantine and the valid output are one directory")
+    opened: dict[str, DatasetOutput] = {}
+    try:
+        for kind, path in paths.items():
+            opened[kind] = DatasetOutput(path)
+    except BaseException:
+        for output in opened.values():
+            output.abort()
+        raise
+    return opened
 
 
 def _exchange(a: Path, b: Path) -> bool:

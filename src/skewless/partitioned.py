@@ -269,20 +269,16 @@ def run(
     the staging directories and return every partition's result, in source order), the report
     assembled; the outputs swapped in only if all of it succeeded and `check` (the source is
     unchanged) raises nothing."""
-    from skewless.datasets import DatasetOutput
+    from skewless.datasets import commit_all, open_outputs
     from skewless.gate import GateResult
 
-    outputs = {
-        kind: DatasetOutput(Path(path), plan.run_id)
-        for kind, path in (("valid", valid_out), ("held", quarantine))
-        if path is not None
-    }
+    targets = {"valid": valid_out, "held": quarantine}
+    outputs = open_outputs({k: Path(p) for k, p in targets.items() if p is not None})
     try:
         report = assemble(plan, passes(outputs))
         if check is not None:
             check()
-        for output in outputs.values():
-            output.commit()
+        commit_all(list(outputs.values()))
     except BaseException:
         for output in outputs.values():
             output.abort()

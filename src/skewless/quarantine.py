@@ -120,21 +120,27 @@ class AtomicFile:
             self._named = None
 
 
-def _remove_stale(path: Path) -> None:
-    """Remove the `.NAME.skewless-PID.tmp` files of runs that died (a kill between staging and
-    renaming leaves one; without O_TMPFILE, a kill at any time does). A live run's are kept."""
+def _remove_stale(path: Path, suffix: str = ".tmp") -> None:
+    """Remove the `.NAME.skewless-PID.tmp` files (`.staging` directories of datasets) of runs
+    that died (a kill between staging and renaming leaves one; without O_TMPFILE, a kill at any
+    time does). A live run's are kept."""
     if os.name != "posix":  # os.kill(pid, 0) probes a process on POSIX only
         return
+    import shutil
+
     prefix = f".{path.name}.skewless-"
-    for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
-        pid = stale.name[len(prefix) : -len(".tmp")]
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*{suffix}"):
+        pid = stale.name[len(prefix) : -len(suffix)]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                stale.unlink()
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
         except (OSError, OverflowError):  # EPERM: alive, another user's; or not a pid at all
             continue
 
