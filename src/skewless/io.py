@@ -51,9 +51,10 @@ def too_large_reason() -> str:
     return f"is larger than {MAX_JSON_LINE} bytes"
 
 
-def _one_line(message: str) -> str:
+def _one_line(message: str, limit: int = 300) -> str:
+    """The first line of a reader's message, escaped, cut at `limit` characters."""
     text = message.strip().splitlines()[0] if message.strip() else message
-    return escape(text, 200)[1:-1]
+    return escape(text[:limit], limit)[1:-1] + ("..." if len(text) > limit else "")
 
 
 @dataclass(frozen=True, slots=True)
