@@ -192,7 +192,7 @@ class Contract:
         from skewless.engines import engine_of, validate_frame
 
         if engine_of(data) is not None:
-            return validate_frame(data, self, env=env).report
+            return validate_frame(data, self, env=env, keep_values=None).report
 
         return compile_contract(self).validate(data, env=env, source=source)
 

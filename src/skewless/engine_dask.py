@@ -83,7 +83,8 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",  # any free port: never a warning that 8787 is taken
-        silence_logs=logging.ERROR,
+        # A task's failure is reported once, by skewless, not also as a worker's traceback.
+        silence_logs=logging.CRITICAL,
     )
     with cluster, Client(cluster) as started:
         yield started

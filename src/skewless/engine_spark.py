@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -159,7 +160,9 @@ def validate_spark(
     for a DataFrame that carries its rows' positions (else rows are numbered by partition)."""
     contract.require_frozen()
     run_id = run_id or run_id_of(contract, str(data.semanticHash()), env)
-    rows = _Rows(files)
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    rows = _Rows(files, to_arrow_schema(data.schema, timezone=_zone(data)))
     if files is None:
         rows.starts = _partition_starts(data)
     schema = _source_schema(data)
@@ -178,8 +181,9 @@ def validate_spark(
 class _Rows:
     """Each row's id in the source, from its file and position or its partition."""
 
-    def __init__(self, files: dict[str, int] | None) -> None:
+    def __init__(self, files: dict[str, int] | None, schema: pa.Schema) -> None:
         self.files = files
+        self.schema = schema  # the DataFrame's, row position columns included
         self.starts: list[int] | None = None
 
     @property
@@ -193,7 +197,9 @@ class _Rows:
         import numpy as np
         import pyarrow as pa
 
-        table = pa.Table.from_batches(list(batches))
+        gathered = list(batches)
+        # A partition with no rows (an empty file, a split with no row group) gets no batch.
+        table = pa.Table.from_batches(gathered) if gathered else self.schema.empty_table()
         if self.files is None:
             from pyspark import TaskContext
 
@@ -203,13 +209,8 @@ class _Rows:
                 return table, (np.int64(part) << ROW_BITS) + np.arange(n, dtype=np.int64)
             assert self.starts is not None
             return table, self.starts[part] + np.arange(n, dtype=np.int64)
-        from urllib.parse import unquote, urlparse
-
         paths = table.column(FILE).to_pylist() if table.num_rows else []
-        offsets = {}
-        for uri in set(paths):
-            local = str(Path(unquote(urlparse(uri).path)).resolve())
-            offsets[uri] = self.files[local]
+        offsets = {uri: self.files[str(Path(_local(uri)).resolve())] for uri in set(paths)}
         base = np.fromiter((offsets[u] for u in paths), dtype=np.int64, count=len(paths))
         ids = base + table.column(INDEX).to_numpy()
         table = table.drop_columns([FILE, INDEX])
@@ -442,7 +443,21 @@ def _errors(source: str) -> Iterator[None]:
                 message = text.split(marker, 1)[1].splitlines()[0]
                 where, _, why = message.partition(": ")
                 raise family(where, why) from None
+        unreadable = re.search(r"Encountered error while reading file (\S+?)\.?\s", text)
+        if unreadable is not None:  # Spark's reader failed on a file: the innermost cause says why
+            causes = re.findall(r"^Caused by: [\w.$]+: (.+)$", text, flags=re.MULTILINE)
+            why = causes[-1].strip() if causes else "Spark could not read it"
+            raise InputError(
+                source, f"unreadable Parquet: {_local(unreadable[1])}: {why}"
+            ) from None
         raise EngineError("spark", f"the run failed: {_first(exc)}; nothing was written") from None
+
+
+def _local(uri: str) -> str:
+    """A file URI as Spark names files, as a path."""
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
 
 
 def _first(exc: BaseException) -> str:

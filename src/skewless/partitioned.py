@@ -232,6 +232,11 @@ def validate_partition(
             if bad is not None and held_schema is not None:
                 held.append(_conform(bad, held_schema))
         del chunk, result
+    if plan.keep_values is None:  # every value, as values that travel (not views of chunks)
+        for block in run.report.blocks:
+            if block.rows is not None and block.values is not None:
+                shown = block.values(block.rows)
+                block.values = KeptValues(zip(block.rows.tolist(), shown, strict=True))
     return PartResult(
         n,
         run.report.blocks,
