@@ -53,6 +53,7 @@ PAYLOAD, KIND = "__skewless_payload", "__skewless_kind"
 VALID, HELD = "__skewless_valid_", "__skewless_held_"  # prefixes of the outputs' columns
 # Spark's JVM logs errors only (a task's failure is reported once, by skewless, not as a stack).
 _LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+BATCH_ROWS = 1 << 16  # rows of a batch handed back to Spark
 # Without row positions (any DataFrame): partition id << ROW_BITS | row in the partition.
 ROW_BITS = 40
 
@@ -339,9 +340,9 @@ def _second_pass(
         summary = pickle.dumps((first, PartResult(result.rows, result.blocks)))
         yield _union(union, 0, {PAYLOAD: pa.array([summary], pa.binary())})
         if result.valid is not None and "valid" in outputs:
-            yield _union(union, 1, _prefixed(VALID, result.valid.cast(valid)))
+            yield from _batches(union, 1, _prefixed(VALID, result.valid.cast(valid)))
         if result.held is not None and "held" in outputs:
-            yield _union(union, 2, _prefixed(HELD, result.held.cast(held)))
+            yield from _batches(union, 2, _prefixed(HELD, result.held.cast(held)))
 
     with _quiet():
         out = data.mapInArrow(validate, from_arrow_schema(union))
@@ -363,6 +364,16 @@ def _second_pass(
     # Written by this run's own workers, read back by the driver that sent them the code.
     found = [pickle.loads(b) for b in summaries.column(PAYLOAD).to_pylist()]  # noqa: S301
     return [part for _, part in sorted(found, key=lambda f: f[0])]  # in source order
+
+
+def _batches(
+    schema: pa.Schema, kind: int, columns: dict[str, pa.Array]
+) -> Iterator[pa.RecordBatch]:
+    """An output's rows in batches of `BATCH_ROWS`: the JVM takes each batch into its direct
+    memory whole (a partition's rows as one batch overflowed a 1 GiB driver)."""
+    n = len(next(iter(columns.values())))
+    for lo in range(0, n, BATCH_ROWS):
+        yield _union(schema, kind, {k: v.slice(lo, BATCH_ROWS) for k, v in columns.items()})
 
 
 def _union(schema: pa.Schema, kind: int, columns: dict[str, pa.Array]) -> pa.RecordBatch:
