@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve bench-generate bench-live serve fuzz clean
+.PHONY: demo test lint typecheck bench bench-stream bench-record bench-serve bench-generate bench-live bench-scale serve fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-serve: $(STAMP)
 
 bench-generate: $(STAMP)
 	$(BIN)/python bench/bench_generate.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py
 
 # The example inference service fed every class of valid and adversarial request, in-process.
 fuzz: $(STAMP)

@@ -155,3 +155,63 @@ def test_an_unreadable_file_fails_the_spark_run_and_writes_nothing(
         run_engine(c, data, engine="spark", valid_out=out / "v", quarantine=out / "q")
     assert list(out.iterdir()) == []
     assert victim.name in str(raised.value)
+
+
+# `skewless validate --engine spark`, whose Spark driver's JVM is killed (SIGKILL) once the run's
+# Python workers are busy; in a process of its own (the module's session must survive).
+KILL_THE_JVM = """
+import sys, threading, time
+import psutil
+from skewless.cli import main
+
+def kill_the_jvm():
+    me = psutil.Process()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        java, busy = [], False
+        for child in me.children(recursive=True):
+            try:
+                java += [child] if child.name() == "java" else []
+                busy = busy or "pyspark.daemon" in " ".join(child.cmdline())
+            except psutil.Error:
+                continue
+        if java and busy:
+            java[0].kill()
+            print("killed", file=sys.stderr, flush=True)
+            return
+
+threading.Thread(target=kill_the_jvm, daemon=True).start()
+sys.argv = ["skewless", "validate", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_spark_driver_killed_mid_run_exits_2_with_one_error_and_writes_nothing(
+    tmp_path: Path, spark: Any
+) -> None:
+    import subprocess
+    import sys
+
+    contract(tmp_path)  # writes events.yaml
+    data = write_dataset(tmp_path / "data", 41, "dir", n=4000)
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [str(tmp_path / "events.yaml"), data, "--engine", "spark", "--scheduler", "local[2]"]
+    command += ["--valid-out", str(out / "v"), "--quarantine", str(out / "q"), "-q"]
+    done = subprocess.run(
+        [sys.executable, "-c", KILL_THE_JVM, *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "killed" in done.stderr.splitlines()
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: spark: the Spark driver's JVM stopped answering (out of memory?); nothing was "
+        "written"
+    ], done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(out.iterdir()) == []  # no output, no staging directory

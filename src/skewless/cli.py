@@ -263,6 +263,12 @@ def validate(
         _fail("--workers sizes a local Dask cluster; give Spark a master such as local[4]")
     if engine is not EngineChoice.local and (table is not None or query is not None):
         _fail("--table and --query read SQL on the local engine; Dask and Spark read Parquet")
+    if engine is not EngineChoice.local:
+        import logging
+
+        # py4j logs a lost JVM through the root logger, traceback and all; the failure is
+        # reported once, below, as an `error:` line.
+        logging.getLogger().addHandler(logging.NullHandler())
     results: list[Report | tuple[str, str]] = []
     written: dict[str, dict[str, object]] = {}
     unreadable = False

@@ -105,7 +105,8 @@ def session(master: str | None = None) -> Iterator[Any]:
     try:
         yield spark
     finally:
-        spark.stop()
+        with contextlib.suppress(Exception):  # a JVM that died is reported, not its stop
+            spark.stop()
 
 
 def file_offsets(source: ParquetSource) -> dict[str, int]:
@@ -265,7 +266,7 @@ def _first_pass(data: Any, contract: Contract, env: Env | None, rows: _Rows) -> 
             ]
             broken = _broken(found.where("kind = 1").select("a", "b", "c").distinct(), steps)
         finally:
-            found.unpersist()
+            _release(found)
     if rows.files is None:  # first-pass ids to source ids
         import numpy as np
 
@@ -360,7 +361,7 @@ def _second_pass(
                     )
         finally:
             if outputs:
-                out.unpersist()
+                _release(out)
     # Written by this run's own workers, read back by the driver that sent them the code.
     found = [pickle.loads(b) for b in summaries.column(PAYLOAD).to_pylist()]  # noqa: S301
     return [part for _, part in sorted(found, key=lambda f: f[0])]  # in source order
@@ -393,6 +394,12 @@ def _union(schema: pa.Schema, kind: int, columns: dict[str, pa.Array]) -> pa.Rec
 
 def _prefixed(prefix: str, table: pa.Table) -> dict[str, pa.Array]:
     return {prefix + n: table.column(n).combine_chunks() for n in table.column_names}
+
+
+def _release(frame: Any) -> None:
+    """Drop a persisted frame; where the JVM is gone, the error that ended the run stands."""
+    with contextlib.suppress(Exception):
+        frame.unpersist()
 
 
 def _zone(data: Any) -> str:
@@ -439,6 +446,11 @@ def _errors(source: str) -> Iterator[None]:
         raise
     except Exception as exc:
         name = type(exc).__name__
+        if isinstance(exc, ConnectionError) or name in ("Py4JError", "Py4JNetworkError"):
+            raise EngineError(
+                "spark",
+                "the Spark driver's JVM stopped answering (out of memory?); nothing was written",
+            ) from None
         if name not in (
             "PythonException",
             "Py4JJavaError",
