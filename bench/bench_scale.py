@@ -156,9 +156,9 @@ def one(name: str, mode: str, data: str, out_dir: str) -> dict[str, Any]:
 
         engine_dask._dask()
     elif engine == "spark":
-        from skewless import engine_spark
+        from skewless import spark_session
 
-        engine_spark._spark()
+        spark_session.pyspark_sql()
     imported = time.perf_counter()
     result: dict[str, Any] = {"engine": name, "mode": mode, "import_s": imported - started}
     if mode == "start":
@@ -166,7 +166,7 @@ def one(name: str, mode: str, data: str, out_dir: str) -> dict[str, Any]:
             with engine_dask.client(scheduler, workers):
                 pass
         else:
-            with engine_spark.session(scheduler):
+            with spark_session.session(scheduler):
                 pass
         result["wall_s"] = time.perf_counter() - imported
         result["driver_peak_rss"] = common.proc_status("VmHWM")

@@ -42,9 +42,9 @@ def spark() -> Iterator[Any]:
         import pyspark  # noqa: F401
     except ImportError:
         _no_spark("pyspark is not installed: pip install 'skewless[spark]'")
-    from skewless import engine_spark
+    from skewless import spark_session
 
-    with engine_spark.session("local[2]") as session:
+    with spark_session.session("local[2]") as session:
         yield session
 
 

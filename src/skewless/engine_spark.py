@@ -13,17 +13,11 @@ staging directory, swapped into place when the whole run succeeded.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
-import re
-import sys
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skewless.errors import EngineError, InputError, OutputError
 from skewless.gate import run_id_of
 from skewless.partitioned import (
     PAIR_FIELDS,
@@ -37,6 +31,16 @@ from skewless.partitioned import (
     valid_schema,
     validate_partition,
 )
+from skewless.spark_session import (
+    FILE,
+    INDEX,
+    local_path,
+    pyspark_sql,
+    quiet,
+    release,
+    session_zone,
+    spark_errors,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,103 +49,12 @@ if TYPE_CHECKING:
     from skewless.contract import Contract, Env
     from skewless.datasets import DatasetOutput
     from skewless.gate import GateResult
-    from skewless.io import ParquetSource
 
-INSTALL_HINT = "the Spark engine needs PySpark and Java 17 or newer: pip install 'skewless[spark]'"
-FILE, INDEX = "__skewless_file", "__skewless_index"  # where each row of a file source sits
 PAYLOAD, KIND = "__skewless_payload", "__skewless_kind"
 VALID, HELD = "__skewless_valid_", "__skewless_held_"  # prefixes of the outputs' columns
-# Spark's JVM logs errors only (a task's failure is reported once, by skewless, not as a stack).
-_LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 BATCH_ROWS = 1 << 16  # rows of a batch handed back to Spark
 # Without row positions (any DataFrame): partition id << ROW_BITS | row in the partition.
 ROW_BITS = 40
-
-
-def _spark() -> Any:
-    try:
-        with warnings.catch_warnings():
-            # PySpark warns that it does not fully support pandas 3; skewless hands it Arrow
-            # batches only (mapInArrow), never pandas objects.
-            warnings.simplefilter("ignore", FutureWarning)
-            import pyspark.sql
-    except ImportError:
-        raise EngineError("spark", INSTALL_HINT) from None
-    return pyspark.sql
-
-
-@contextlib.contextmanager
-def session(master: str | None = None) -> Iterator[Any]:
-    """The active Spark session as it is (inside a Spark application), or a session on
-    `master` (default local[*]) started for the run and stopped after it."""
-    sql = _spark()
-    active = sql.SparkSession.getActiveSession()
-    if active is not None:
-        yield active
-        return
-    if (master or "local").startswith("local"):
-        # Local workers run this interpreter, the one with skewless and pyarrow installed.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    try:
-        with _quiet():
-            spark = (
-                sql.SparkSession.builder.master(master or "local[*]")
-                .appName("skewless")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-                .config("spark.ui.showConsoleProgress", "false")
-                # Read when PySpark launches the driver's JVM (spark-submit --conf).
-                .config(
-                    "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG_CONFIG}"
-                )
-                .getOrCreate()
-            )
-    except Exception as exc:  # Java missing, a master that does not answer
-        raise EngineError(
-            "spark", f"Spark did not start on {master or 'local[*]'}: {_first(exc)}"
-        ) from None
-    spark.sparkContext.setLogLevel("ERROR")
-    try:
-        yield spark
-    finally:
-        with contextlib.suppress(Exception):  # a JVM that died is reported, not its stop
-            spark.stop()
-
-
-def file_offsets(source: ParquetSource) -> dict[str, int]:
-    """Each file's first row id in the source, its files checked as the local reader checks
-    them (before a Spark session is started for nothing)."""
-    from skewless.datasets import pieces
-
-    _, parts = pieces(source, 1 << 62)
-    return {str(Path(p.path).resolve()): p.offset for p in parts}
-
-
-def read_dataset(
-    spark: Any, source: ParquetSource, offsets: dict[str, int] | None = None
-) -> tuple[Any, dict[str, int]]:
-    """A Parquet source as a Spark DataFrame (Spark's reader), with each file's first row id:
-    a row's id is its file's offset plus its position in the file (`_metadata.row_index`)."""
-    if offsets is None:
-        offsets = file_offsets(source)
-    functions = _spark().functions
-    reader = spark.read
-    if source.dataset_root is not None:
-        reader = reader.option("basePath", str(source.dataset_root))
-    try:
-        with _quiet():
-            frame = reader.parquet(*(str(p) for p in source.paths))
-    except Exception as exc:
-        raise InputError(source.name, f"unreadable Parquet: {_first(exc)}") from None
-    return (
-        frame.select(
-            "*",
-            functions.col("_metadata.file_path").alias(FILE),
-            functions.col("_metadata.row_index").alias(INDEX),
-        ),
-        offsets,
-    )
 
 
 def validate_spark(
@@ -164,7 +77,7 @@ def validate_spark(
     run_id = run_id or run_id_of(contract, str(data.semanticHash()), env)
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    rows = _Rows(files, to_arrow_schema(data.schema, timezone=_zone(data)))
+    rows = _Rows(files, to_arrow_schema(data.schema, timezone=session_zone(data)))
     if files is None:
         rows.starts = _partition_starts(data)
     schema = _source_schema(data)
@@ -173,7 +86,7 @@ def validate_spark(
     )
 
     def passes(outputs: dict[str, DatasetOutput]) -> list[PartResult]:
-        with _errors(source):
+        with spark_errors(source):
             decided = _first_pass(data, contract, env, rows)
             return _second_pass(data, plan, decided, rows, schema, outputs)
 
@@ -212,7 +125,7 @@ class _Rows:
             assert self.starts is not None
             return table, self.starts[part] + np.arange(n, dtype=np.int64)
         paths = table.column(FILE).to_pylist() if table.num_rows else []
-        offsets = {uri: self.files[str(Path(_local(uri)).resolve())] for uri in set(paths)}
+        offsets = {uri: self.files[str(Path(local_path(uri)).resolve())] for uri in set(paths)}
         base = np.fromiter((offsets[u] for u in paths), dtype=np.int64, count=len(paths))
         ids = base + table.column(INDEX).to_numpy()
         table = table.drop_columns([FILE, INDEX])
@@ -228,7 +141,7 @@ def _first_pass(data: Any, contract: Contract, env: Env | None, rows: _Rows) -> 
 
     from skewless.loader import duration_us
 
-    sql = _spark()
+    sql = pyspark_sql()
     functions, window = sql.functions, sql.Window
     names = [n for n in spanning_columns(contract, env) if n in data.columns]
     if not names:
@@ -246,7 +159,7 @@ def _first_pass(data: Any, contract: Contract, env: Env | None, rows: _Rows) -> 
                     ["kind", "a", "b", "c"],
                 )
 
-    with _quiet():
+    with quiet():
         found = (
             data.select(*names, *rows.columns)
             .mapInArrow(keys_of, "kind tinyint, a int, b long, c long")
@@ -266,7 +179,7 @@ def _first_pass(data: Any, contract: Contract, env: Env | None, rows: _Rows) -> 
             ]
             broken = _broken(found.where("kind = 1").select("a", "b", "c").distinct(), steps)
         finally:
-            _release(found)
+            release(found)
     if rows.files is None:  # first-pass ids to source ids
         import numpy as np
 
@@ -282,7 +195,7 @@ def _broken(pairs: Any, steps: list[tuple[int, int]]) -> pa.Table:
     """The (column, group, instant) pairs not one step after their group's previous instant."""
     import pyarrow as pa
 
-    sql = _spark()
+    sql = pyspark_sql()
     functions, window = sql.functions, sql.Window
     if not steps:
         return pa.schema(PAIR_FIELDS).empty_table()
@@ -316,9 +229,9 @@ def _second_pass(
     import pyarrow as pa
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
-    sql = _spark()
+    sql = pyspark_sql()
     functions = sql.functions
-    zone = _zone(data)
+    zone = session_zone(data)
     valid = to_arrow_schema(
         from_arrow_schema(valid_schema(plan.contract, plan.env, schema)), timezone=zone
     )
@@ -345,7 +258,7 @@ def _second_pass(
         if result.held is not None and "held" in outputs:
             yield from _batches(union, 2, _prefixed(HELD, result.held.cast(held)))
 
-    with _quiet():
+    with quiet():
         out = data.mapInArrow(validate, from_arrow_schema(union))
         if outputs:
             out = out.persist()
@@ -361,7 +274,7 @@ def _second_pass(
                     )
         finally:
             if outputs:
-                _release(out)
+                release(out)
     # Written by this run's own workers, read back by the driver that sent them the code.
     found = [pickle.loads(b) for b in summaries.column(PAYLOAD).to_pylist()]  # noqa: S301
     return [part for _, part in sorted(found, key=lambda f: f[0])]  # in source order
@@ -396,24 +309,12 @@ def _prefixed(prefix: str, table: pa.Table) -> dict[str, pa.Array]:
     return {prefix + n: table.column(n).combine_chunks() for n in table.column_names}
 
 
-def _release(frame: Any) -> None:
-    """Drop a persisted frame; where the JVM is gone, the error that ended the run stands."""
-    with contextlib.suppress(Exception):
-        frame.unpersist()
-
-
-def _zone(data: Any) -> str:
-    """The session's time zone: the zone of the timestamps Spark exchanges with Python."""
-    zone: str = data.sparkSession.conf.get("spark.sql.session.timeZone")
-    return zone
-
-
 def _partition_starts(data: Any) -> list[int]:
     """Each partition's first row id, from a count per partition (a scan of no column)."""
     import itertools
 
-    functions = _spark().functions
-    with _quiet():
+    functions = pyspark_sql().functions
+    with quiet():
         counted = (
             data.select(functions.spark_partition_id().alias("p")).groupBy("p").count().collect()
         )
@@ -426,67 +327,5 @@ def _source_schema(data: Any) -> pa.Schema:
     import pyarrow as pa
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    schema: pa.Schema = to_arrow_schema(data.schema, timezone=_zone(data))
+    schema: pa.Schema = to_arrow_schema(data.schema, timezone=session_zone(data))
     return pa.schema([f for f in schema if f.name not in (FILE, INDEX)])
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pandas >= 3: see `_spark`
-        yield
-
-
-@contextlib.contextmanager
-def _errors(source: str) -> Iterator[None]:
-    """Spark's exceptions as skewless's: an InputError raised in a worker comes back as text."""
-    try:
-        yield
-    except (InputError, OutputError, EngineError):
-        raise
-    except Exception as exc:
-        name = type(exc).__name__
-        if isinstance(exc, ConnectionError) or name in ("Py4JError", "Py4JNetworkError"):
-            raise EngineError(
-                "spark",
-                "the Spark driver's JVM stopped answering (out of memory?); nothing was written",
-            ) from None
-        if name not in (
-            "PythonException",
-            "Py4JJavaError",
-            "AnalysisException",
-            "SparkException",
-            "IllegalArgumentException",
-        ):
-            raise
-        text = str(exc)
-        for family in (InputError, OutputError):
-            marker = f"skewless.errors.{family.__name__}: "
-            if marker in text:
-                message = text.split(marker, 1)[1].splitlines()[0]
-                where, _, why = message.partition(": ")
-                raise family(where, why) from None
-        unreadable = re.search(r"Encountered error while reading file (\S+?)\.?\s", text)
-        if unreadable is not None:  # Spark's reader failed on a file: the innermost cause says why
-            causes = re.findall(r"^Caused by: [\w.$]+: (.+)$", text, flags=re.MULTILINE)
-            why = causes[-1].strip() if causes else "Spark could not read it"
-            raise InputError(
-                source, f"unreadable Parquet: {_local(unreadable[1])}: {why}"
-            ) from None
-        raise EngineError("spark", f"the run failed: {_first(exc)}; nothing was written") from None
-
-
-def _local(uri: str) -> str:
-    """A file URI as Spark names files, as a path."""
-    from urllib.parse import unquote, urlparse
-
-    return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
-
-
-def _first(exc: BaseException) -> str:
-    """The line of a (Java or Python worker) exception that says what went wrong."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    if "Traceback (most recent call last):" in lines:  # a Python worker's: its last line
-        tail = [line for line in lines if not line.startswith(("File ", "^", "at ", "SQLSTATE"))]
-        return tail[-1] if tail else lines[-1]
-    return lines[0] if lines else type(exc).__name__

@@ -85,11 +85,11 @@ def run_engine(
             return engine_dask.validate_dask(
                 frame, contract, offsets=offsets, source_schema=layout.schema, **common
             )
-    from skewless import engine_spark
+    from skewless import engine_spark, spark_session
 
-    starts = engine_spark.file_offsets(source)
-    with engine_spark.session(scheduler) as spark:
-        frame, files = engine_spark.read_dataset(spark, source, starts)
+    starts = spark_session.file_offsets(source)
+    with spark_session.session(scheduler) as spark:
+        frame, files = spark_session.read_dataset(spark, source, starts)
         return engine_spark.validate_spark(frame, contract, files=files, **common)
 
 
