@@ -34,12 +34,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pdr
 import psutil
 import pyarrow as pa
 
 import common
 import skewless
+from skewless.batch import pandera_pandas
+
+# pandera as skewless imports it: where PySpark is installed (the dev extras), a bare `import
+# pandera` also imports pyspark.pandas, which patches pandas and warns under pandas 3; both
+# sides of the comparison run with the same pandas.
+pdr = pandera_pandas()
 
 Found = dict[tuple[str, str], np.ndarray]  # (column, check) -> failing row positions
 

@@ -56,7 +56,6 @@ ENGINES: dict[str, tuple[str, str | None, int | None]] = {
     "spark2": ("spark", "local[2]", None),
 }
 MODES = ("gate", "report")
-CROSS = 100  # user_ids a file repeats from the previous file
 FILES_A_DAY = 2
 SAMPLE_S = 0.05
 
@@ -74,7 +73,7 @@ def generate(root: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandera imports pyspark (pandas >= 3)
-        from bench_batch import clean_frame, dirty_frame
+        from bench_stream import dirty_block
 
     rng = np.random.default_rng(seed)
     tmp = root.with_name(root.name + ".tmp")
@@ -84,24 +83,7 @@ def generate(root: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     for i, lo in enumerate(range(0, rows, per_file)):
         n = min(per_file, rows - lo)
-        clean = clean_frame(n, rng)
-        clean["user_id"] += lo
-        dirty, broken = dirty_frame(clean, rng)
-        untouched = np.setdiff1d(np.arange(n), broken)
-        if previous is not None and len(untouched) > CROSS:
-            # Rows repeating a user_id of the previous file: not_unique across partitions. Only
-            # rows whose user_id no other row copied (else that copy would become the first
-            # occurrence, a valid row), and only untouched rows of the previous file as sources.
-            ids = dirty["user_id"].to_numpy()
-            values, counts = np.unique(ids, return_counts=True)
-            single = untouched[np.isin(ids[untouched], values[counts == 1])]
-            here = rng.choice(single, size=CROSS, replace=False)
-            source_rows, source_ids = previous
-            picked = rng.choice(len(source_rows), size=CROSS, replace=False)
-            dirty.loc[here, "user_id"] = source_ids[picked]
-            broken = np.union1d(broken, here)
-            untouched = np.setdiff1d(untouched, here)
-        previous = (untouched, dirty["user_id"].to_numpy()[untouched])
+        dirty, broken, previous = dirty_block(lo, n, rng, previous)
         broken_all.append(broken + lo)
         day = tmp / f"day=2024-01-{1 + i // FILES_A_DAY:02d}"
         day.mkdir(parents=True, exist_ok=True)

@@ -39,9 +39,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import common
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 BLOCK = 1_000_000  # rows generated (and written as one row group) at a time
 CROSS = 100  # user_ids per block repeated from the previous block
@@ -54,6 +58,35 @@ MODE_ENV = {"validate-purge": {"MIMALLOC_PURGE_DELAY": "0"}}
 # --- the file ---------------------------------------------------------------------------------
 
 
+def dirty_block(
+    lo: int, n: int, rng: np.random.Generator, previous: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[pd.DataFrame, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Rows lo..lo+n of the dataset, 1% broken: (the frame, its broken rows, the untouched rows
+    and their user_ids, for the next block). `CROSS` untouched rows repeat a user_id of the
+    previous block: not_unique across chunks, files and partitions."""
+    import numpy as np
+
+    from bench_batch import clean_frame, dirty_frame
+
+    clean = clean_frame(n, rng)
+    clean["user_id"] += lo
+    dirty, broken = dirty_frame(clean, rng)
+    untouched = np.setdiff1d(np.arange(n), broken)
+    if previous is not None and len(untouched) > CROSS:
+        # Only rows whose user_id no other row copied (else that copy would become the first
+        # occurrence, a valid row), and only untouched rows of the previous block as sources.
+        ids = dirty["user_id"].to_numpy()
+        values, counts = np.unique(ids, return_counts=True)
+        single = untouched[np.isin(ids[untouched], values[counts == 1])]
+        rows_here = rng.choice(single, size=CROSS, replace=False)
+        source_rows, source_ids = previous
+        picked = rng.choice(len(source_rows), size=CROSS, replace=False)
+        dirty.loc[rows_here, "user_id"] = source_ids[picked]
+        broken = np.union1d(broken, rows_here)
+        untouched = np.setdiff1d(untouched, rows_here)
+    return dirty, broken, (untouched, dirty["user_id"].to_numpy()[untouched])
+
+
 def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
     """Write the benchmark file block by block; returns what was broken (for the check)."""
     import numpy as np
@@ -61,7 +94,6 @@ def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     sys.path.insert(0, str(common.BENCH))
-    from bench_batch import clean_frame, dirty_frame
 
     rng = np.random.default_rng(seed)
     tmp = path.with_suffix(".tmp")
@@ -71,24 +103,7 @@ def generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
     try:
         for lo in range(0, rows, BLOCK):
             n = min(BLOCK, rows - lo)
-            clean = clean_frame(n, rng)
-            clean["user_id"] += lo
-            dirty, broken = dirty_frame(clean, rng)
-            untouched = np.setdiff1d(np.arange(n), broken)
-            if previous is not None and len(untouched) > CROSS:
-                # Later rows repeating a user_id of the previous block: not_unique across chunks.
-                # Only rows whose user_id no other row copied (else that copy would become the
-                # first occurrence, a valid row).
-                ids = dirty["user_id"].to_numpy()
-                values, counts = np.unique(ids, return_counts=True)
-                single = untouched[np.isin(ids[untouched], values[counts == 1])]
-                rows_here = rng.choice(single, size=CROSS, replace=False)
-                source_rows, source_ids = previous
-                picked = rng.choice(len(source_rows), size=CROSS, replace=False)
-                dirty.loc[rows_here, "user_id"] = source_ids[picked]
-                broken = np.union1d(broken, rows_here)
-                untouched = np.setdiff1d(untouched, rows_here)
-            previous = (untouched, dirty["user_id"].to_numpy()[untouched])
+            dirty, broken, previous = dirty_block(lo, n, rng, previous)
             broken_all.append(broken + lo)
             table = pa.Table.from_pandas(dirty, preserve_index=False)
             if writer is None:
