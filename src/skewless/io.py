@@ -579,7 +579,9 @@ def _contiguous(pieces: list[Any], schema: Any) -> Any:
             parts = [decoded(part) for part in parts]
         arrays.append(pa.concat_arrays(parts) if parts else pa.array([], kind))
         columns[i] = parts = []
-    return pa.Table.from_arrays(arrays, schema=schema)
+    # By name, not by schema: `schema=` would cast dictionary text (`_text_dictionary`) back to
+    # plain text, losing its saving whenever a chunk spans several row groups.
+    return pa.Table.from_arrays(arrays, names=schema.names)
 
 
 def _columnar_chunk(table: Any, start: int) -> Chunk:
