@@ -20,7 +20,7 @@ cached: compile once, validate many.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -700,6 +700,23 @@ def _shown(scalar: Any) -> Any:
             return pc.cast(scalar, pa.string()).as_py()
         except pa.ArrowException:
             return f"<{scalar.type} value>"
+
+
+def typed_columns(
+    contract: Contract, names: Iterable[str], columns: Mapping[str, ColumnData], *, text: bool
+) -> dict[str, pa.Array]:
+    """The columns `names` that are present, read into their types and normalised as a run
+    reads them, but not judged: what a first pass over a source needs (cadence instants, key
+    codes), so that both passes see the same values."""
+    from skewless.normalize import normalize_column
+
+    out = {}
+    for name in names:
+        if name in columns:
+            column = contract.column(name)
+            converted = convert_column(column, absent_as_null(columns[name]), text=text).array
+            out[name] = normalize_column(column, converted)
+    return out
 
 
 def record_columns(records: list[Any]) -> dict[str, list[Any]]:

@@ -145,19 +145,11 @@ def _cadence_columns(
 ) -> Iterator[dict[str, Any]]:
     """Per chunk, the cadence columns and their group columns, typed and normalised as the
     validator reads them (so both passes see the same instants and groups)."""
-    from skewless.batch import absent_as_null, convert_column
-    from skewless.normalize import normalize_column
+    from skewless.batch import typed_columns
 
     names = {n for c in contract.columns if c.cadence for n in (c.name, *c.cadence_by)}
-    wanted = [c for c in contract.columns if c.name in names]
     for chunk in source.chunks(chunk_rows):
-        out = {}
-        for column in wanted:
-            if column.name in chunk.columns:
-                data = absent_as_null(chunk.columns[column.name])
-                converted = convert_column(column, data, text=chunk.text).array
-                out[column.name] = normalize_column(column, converted)
-        yield out
+        yield typed_columns(contract, names, chunk.columns, text=chunk.text)
 
 
 def _contract(contract: Contract | str | Path) -> Contract:

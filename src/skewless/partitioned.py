@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skewless.batch import Chunk, KeptValues, absent_as_null, compile_contract
+from skewless.batch import Chunk, KeptValues, compile_contract, typed_columns
 from skewless.global_checks import (
     GlobalChecks,
     _cadence_rows,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from skewless.batch import ColumnData
-    from skewless.contract import Column, Contract, Env
+    from skewless.contract import Contract, Env
     from skewless.datasets import DatasetOutput
     from skewless.gate import GateResult
 
@@ -93,7 +93,7 @@ def partition_keys(
     `rows` are the partition's row ids in the whole source."""
     import numpy as np
 
-    typed = _typed(contract, env, columns)
+    typed = typed_columns(contract, spanning_columns(contract, env), columns, text=False)
     keys = []
     for i, (key, _, _) in enumerate(key_checks(contract)):
         if all(k in typed for k in key) and len(rows):
@@ -341,22 +341,6 @@ def _trim(blocks: list[Block], keep: int) -> None:
     for block in kept:
         if isinstance(block.values, KeptValues):
             block.values = KeptValues((r, v) for r, v in block.values.items() if r <= cutoff)
-
-
-def _typed(
-    contract: Contract, env: Env | None, columns: Mapping[str, ColumnData]
-) -> dict[str, Any]:
-    """The spanning columns typed and normalised as the validator reads them."""
-    from skewless.batch import convert_column
-    from skewless.normalize import normalize_column
-
-    out = {}
-    for name in spanning_columns(contract, env):
-        if name in columns:
-            column: Column = contract.column(name)
-            converted = convert_column(column, absent_as_null(columns[name]), text=False).array
-            out[name] = normalize_column(column, converted)
-    return out
 
 
 def _slice(data: ColumnData, lo: int, hi: int) -> ColumnData:

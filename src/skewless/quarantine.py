@@ -305,6 +305,7 @@ class Outputs:
             self._valid_schema = pa.schema(
                 [(n, decoded(a[:0]).type) for n, a in result.typed.items()]
             )
+        failed = result.failed()
         valid, held = split(
             result,
             report_blocks,
@@ -312,10 +313,10 @@ class Outputs:
             self._valid_schema,
             valid=self._valid is not None,
             held=self._held is not None,
+            failed=failed,
         )
-        failed = int(result.failed().sum())
-        self.valid_rows += len(result.chunk.positions) - failed
-        self.quarantined_rows += failed + len(result.chunk.skipped)
+        self.valid_rows += int((~failed).sum())
+        self.quarantined_rows += int(failed.sum()) + len(result.chunk.skipped)
         if self._valid is not None and valid is not None:
             self._valid.write(valid)
         if self._held is not None and held is not None:
@@ -352,6 +353,7 @@ def split(
     *,
     valid: bool = True,
     held: bool = True,
+    failed: np.ndarray | None = None,
 ) -> tuple[pa.Table | None, pa.Table | None]:
     """One chunk's valid rows (normalised, in `valid_schema`'s types) and quarantined rows (as
     they arrived, with their reasons); None where there are none or they are not asked for."""
@@ -359,7 +361,7 @@ def split(
 
     from skewless.dtypes import decoded
 
-    failed = result.failed()
+    failed = result.failed() if failed is None else failed  # `result.failed()`, if known
     keep = ~failed
     typed = dict(result.typed)
     # One Arrow type per contract type, whatever the source held (Parquet text arrives as
